@@ -1,0 +1,78 @@
+# callproof build. `make run` and `make test` are the two commands a new user needs (README).
+#
+#   make            build build/callproof
+#   make run        install missing Debian packages, build, serve on 127.0.0.1:8080 (./data)
+#   make test       unit + black-box tests, then the same suite under ASan+UBSan; ends with
+#                   "N passed, M failed"
+#   make asan       build build/asan/callproof (and its unit tests)
+#   make docs       regenerate docs/ERRORS.md from src/core/errors.def
+#   make format     clang-format every C file;  make lint: clang-tidy + format check
+#   make clean
+
+CC      ?= cc
+PKGS    := libmicrohttpd libcjson sqlite3 libsodium
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+VERSION := 0.1.0
+WARN    := -std=c17 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat=2 -Wvla -Werror
+CPPFLAGS_ALL := -D_GNU_SOURCE -DCP_VERSION='"$(VERSION)"' -Isrc $(PKG_CFLAGS)
+OPT     ?= -O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+
+SRCS     := $(shell find src -name '*.c' ! -name main.c | sort)
+MAIN_SRC := src/main.c
+HDRS     := $(shell find src -name '*.h' -o -name '*.def' -o -name '*.sql' | sort)
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+
+# Two flavours built side by side: build/ (release) and build/asan/ (sanitizers).
+define flavour
+$(1)OBJS := $$(patsubst src/%.c,$(2)/obj/%.o,$$(SRCS))
+$(2)/obj/%.o: src/%.c $$(HDRS) Makefile
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CPPFLAGS_ALL) $$(WARN) $(3) -c $$< -o $$@
+$(2)/callproof: $$($(1)OBJS) $(2)/obj/main.o
+	$$(CC) $(3) -o $$@ $$^ $$(PKG_LIBS) -lpthread -lm
+$(2)/unit/%: tests/unit/%.c $$($(1)OBJS) tests/unit/unit.h
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CPPFLAGS_ALL) -Itests/unit $$(WARN) $(3) -o $$@ $$< $$($(1)OBJS) $$(PKG_LIBS) -lcmocka -lpthread -lm
+$(1)UNITS := $$(patsubst tests/unit/%.c,$(2)/unit/%,$$(UNIT_SRCS))
+endef
+
+$(eval $(call flavour,REL,build,$(OPT)))
+$(eval $(call flavour,ASAN,build/asan,$(SAN)))
+
+build/tools/errors_md: tools/errors_md.c src/core/errors.def src/core/error.c src/core/error.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(WARN) -O1 -o $@ tools/errors_md.c src/core/error.c
+
+.PHONY: all build run test asan units docs deps deps-test format lint clean
+all build: build/callproof
+asan: build/asan/callproof $(ASANUNITS)
+units: $(RELUNITS)
+
+deps:
+	@scripts/deps.sh
+deps-test:
+	@scripts/deps.sh test
+
+run: deps
+	@$(MAKE) --no-print-directory build/callproof
+	./build/callproof serve
+
+test: deps-test
+	@$(MAKE) --no-print-directory build/callproof $(RELUNITS) build/asan/callproof $(ASANUNITS) build/tools/errors_md
+	@tests/run.sh
+
+docs: build/tools/errors_md
+	build/tools/errors_md > docs/ERRORS.md
+
+format:
+	clang-format -i $$(find src tests tools -name '*.c' -o -name '*.h')
+
+lint:
+	clang-format --dry-run --Werror $$(find src tests tools -name '*.c' -o -name '*.h')
+
+clean:
+	rm -rf build

@@ -1,0 +1,33 @@
+#!/bin/sh
+# Installs the Debian packages callproof needs to build, run and test.
+# Idempotent and fast when everything is present: it asks dpkg first and only runs
+# `apt-get update` + `apt-get install` for what is missing. Run as root (or with sudo).
+#
+#   scripts/deps.sh          build + run dependencies
+#   scripts/deps.sh test     ... plus what `make test` needs
+set -eu
+
+pkgs="gcc make pkg-config libmicrohttpd-dev libcjson-dev libsqlite3-dev libsodium-dev"
+if [ "${1:-}" = "test" ]; then
+    pkgs="$pkgs libcmocka-dev curl sqlite3"
+    command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
+fi
+
+missing=""
+for p in $pkgs; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing:$missing" >&2
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "deps: need root to install:$missing" >&2; exit 1; }
+    SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,224 @@
+/*
+ * `callproof serve`: open the store, make the first key on an empty store, serve until SIGTERM
+ * or SIGINT, then drain: stop accepting, let in-flight requests finish (up to
+ * shutdown_timeout_s), close the store, exit 0.
+ *
+ * Signals are blocked in every thread (the mask is set before libmicrohttpd starts its
+ * workers, which inherit it) and taken synchronously by the main thread with sigtimedwait,
+ * which also gives the main thread a once-a-minute tick for maintenance (purging expired
+ * idempotency records). No async-signal-safety puzzles.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "core/log.h"
+#include "core/time.h"
+#include "crypto/crypto.h"
+#include "domain/apikey.h"
+#include "http/idem.h"
+#include "http/server.h"
+#include "store/store.h"
+
+#define MAINTENANCE_EVERY_S 60
+
+static void
+usage(FILE *out)
+{
+    fputs("usage: callproof serve [options]\n\n"
+          "Serve the callproof HTTP API. Every option is also an environment variable\n"
+          "(CALLPROOF_<NAME>) and a config-file key (<name> = value).\n\n",
+          out);
+    cp_config_print_help(out);
+}
+
+/* Only one serve per data directory: the in-memory idempotency claims and (later) the log
+ * writer assume one process owns the SQLite store. The lock dies with the process. */
+static int
+lock_data_dir(const char *dir)
+{
+    char path[1100];
+    snprintf(path, sizeof(path), "%s/serve.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        fprintf(stderr, "callproof: cannot open %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        fprintf(stderr, "callproof: another callproof serve is using %s\n", dir);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+struct first_key {
+    struct cp_key_row row;
+    struct cp_key_token token;
+    bool created;
+};
+
+static enum cp_qs
+first_key_txn(struct cp_store_conn *c, void *cls)
+{
+    struct first_key *fk = cls;
+    fk->created = false;
+    int64_t n = 0;
+    enum cp_qs qs = c->ops->key_count(c, &n);
+    if (qs < 0 || n > 0)
+        return qs;
+    int64_t now = cp_time_now_ms();
+    qs = c->ops->tenant_ensure(c, "default", now, &fk->row.tenant_id);
+    if (qs < 0)
+        return qs;
+    struct cp_key_secret secret;
+    cp_apikey_generate(&fk->row.key_id, &secret, &fk->token);
+    cp_apikey_hash(&fk->row.key_id, &secret, &fk->row.hash);
+    fk->row.scopes = CP_SCOPE_ALL;
+    fk->row.created_ms = now;
+    qs = c->ops->key_insert(c, &fk->row);
+    if (qs == CP_QS_ONE)
+        fk->created = true;
+    return qs == CP_QS_NONE ? CP_QS_SOFT : qs; /* id collision: run again with a new id */
+}
+
+struct purge {
+    int64_t before_ms;
+    int64_t n;
+};
+
+static enum cp_qs
+purge_txn(struct cp_store_conn *c, void *cls)
+{
+    struct purge *p = cls;
+    return c->ops->idem_purge(c, p->before_ms, &p->n);
+}
+
+static void
+maintenance(struct cp_store *store, const struct cp_config *cfg)
+{
+    struct cp_error err;
+    struct cp_store_conn *c = cp_store_acquire(store, &err);
+    if (c == NULL) {
+        cp_log(CP_LOG_WARN, "maintenance: store unavailable: %s", err.message);
+        return;
+    }
+    struct purge p = {.before_ms = cp_time_now_ms() - cfg->idempotency_ttl_hours * 3600 * 1000};
+    if (cp_store_run(c, true, purge_txn, &p) < 0)
+        cp_log(CP_LOG_WARN, "maintenance: idempotency purge failed");
+    else if (p.n > 0)
+        cp_log(CP_LOG_INFO, "maintenance: purged %lld expired idempotency records",
+               (long long)p.n);
+    cp_store_release(c);
+}
+
+int
+cp_cli_serve(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+    }
+    struct cp_config cfg;
+    const char *pos[1];
+    int npos = 0;
+    int rc = cp_cli_config(argc, argv, &cfg, NULL, NULL, pos, 0, &npos);
+    if (rc != 0)
+        return rc;
+
+    if (!cp_cli_mkdirs(cfg.data_dir)) {
+        fprintf(stderr, "callproof: cannot create data directory %s: %s\n", cfg.data_dir,
+                strerror(errno));
+        return 1;
+    }
+    int lock_fd = lock_data_dir(cfg.data_dir);
+    if (lock_fd < 0)
+        return 1;
+
+    cp_crypto_init();
+    struct cp_error err;
+    struct cp_store *store = cp_store_open(cfg.database, &err);
+    if (store == NULL) {
+        fprintf(stderr, "callproof: %s\n", err.message);
+        close(lock_fd);
+        return 1;
+    }
+
+    /* First start of an empty store: tenant "default" and an all-scope key, shown once. */
+    struct cp_store_conn *c = cp_store_acquire(store, &err);
+    struct first_key fk = {0};
+    if (c == NULL || cp_store_run(c, true, first_key_txn, &fk) < 0) {
+        fprintf(stderr, "callproof: cannot initialise the store\n");
+        cp_store_release(c);
+        cp_store_close(store);
+        return 1;
+    }
+    cp_store_release(c);
+    maintenance(store, &cfg);
+
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    struct cp_app app = {
+        .cfg = &cfg,
+        .store = store,
+        .inflight = cp_idem_inflight_new(),
+        .mhd_version = cp_server_mhd_version(),
+        .started_mono_ms = cp_time_mono_ms(),
+    };
+    atomic_init(&app.draining, false);
+    struct cp_server *srv = cp_server_start(&app, &err);
+    if (srv == NULL) {
+        fprintf(stderr, "callproof: %s\n", err.message);
+        cp_idem_inflight_free(app.inflight);
+        cp_store_close(store);
+        return 1;
+    }
+    if (cfg.public_url[0] == '\0')
+        snprintf(cfg.public_url, sizeof(cfg.public_url), "http://%s", cp_server_address(srv));
+    cp_log(CP_LOG_INFO, "callproof %s listening on %s (store %s at %s, %lld threads, "
+           "libmicrohttpd %s)", CP_VERSION, cp_server_address(srv), cp_store_backend(store),
+           cfg.database, (long long)cfg.threads, app.mhd_version);
+    if (fk.created) {
+        printf("\nFirst start: created tenant 'default' and an API key with every scope.\n"
+               "It is shown only this once; store it now:\n\n  %s\n\n"
+               "Try it:\n\n  curl -H 'Authorization: Bearer %s' %s/v1/health\n\n",
+               fk.token.s, fk.token.s, cfg.public_url);
+        fflush(stdout);
+    }
+
+    int sig = 0;
+    for (;;) {
+        struct timespec tick = {MAINTENANCE_EVERY_S, 0};
+        sig = sigtimedwait(&sigs, NULL, &tick);
+        if (sig == SIGTERM || sig == SIGINT)
+            break;
+        if (sig < 0 && errno == EAGAIN)
+            maintenance(store, &cfg);
+    }
+    cp_log(CP_LOG_INFO, "received %s: draining (up to %llds)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+           (long long)cfg.shutdown_timeout_s);
+    atomic_store(&app.draining, true);
+    cp_server_quiesce(srv);
+    if (!cp_server_wait_idle(srv, cfg.shutdown_timeout_s * 1000))
+        cp_log(CP_LOG_WARN, "shutdown timeout: closing requests still in flight");
+    cp_server_stop(srv);
+    cp_idem_inflight_free(app.inflight);
+    cp_store_close(store);
+    close(lock_fd);
+    cp_log(CP_LOG_INFO, "stopped");
+    return 0;
+}

@@ -1,0 +1,72 @@
+/*
+ * Fatal exits, bug reports and hex helpers. Kept free of third-party headers so that every
+ * other layer may depend on it.
+ */
+#include "core/util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/log.h"
+
+void
+cp_die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("callproof: fatal: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    abort();
+}
+
+void
+cp_bug_report(const char *file, int line, const char *expr)
+{
+    cp_log(CP_LOG_ERROR, "BUG at %s:%d: %s", file, line, expr);
+}
+
+void
+cp_client_report(const char *file, int line, const char *expr)
+{
+    cp_log(CP_LOG_DEBUG, "client error at %s:%d: %s", file, line, expr);
+}
+
+void
+cp_hex_encode(const uint8_t *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static int
+hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+bool
+cp_hex_decode(const char *in, size_t n_chars, uint8_t *out)
+{
+    if (n_chars % 2 != 0)
+        return false;
+    for (size_t i = 0; i < n_chars; i += 2) {
+        int hi = hexval(in[i]), lo = hexval(in[i + 1]);
+        if (hi < 0 || lo < 0)
+            return false;
+        out[i / 2] = (uint8_t)(hi << 4 | lo);
+    }
+    return true;
+}

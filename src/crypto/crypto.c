@@ -1,0 +1,55 @@
+/*
+ * libsodium wrappers. sodium_init() is idempotent and thread-safe since 1.0.11; we still call
+ * it once at start so a broken entropy source stops the process before it serves anything.
+ */
+#include "crypto/crypto.h"
+
+#include <sodium.h>
+
+#include "core/util.h"
+
+_Static_assert(sizeof(crypto_hash_sha256_state) <= sizeof(struct cp_sha256_ctx),
+               "cp_sha256_ctx too small for libsodium's state");
+
+void
+cp_crypto_init(void)
+{
+    if (sodium_init() < 0)
+        cp_die("libsodium failed to initialise");
+}
+
+void
+cp_crypto_random(void *buf, size_t n)
+{
+    randombytes_buf(buf, n);
+}
+
+void
+cp_crypto_sha256(const void *data, size_t n, struct cp_sha256 *out)
+{
+    crypto_hash_sha256(out->b, data, n);
+}
+
+void
+cp_crypto_sha256_init(struct cp_sha256_ctx *ctx)
+{
+    crypto_hash_sha256_init((crypto_hash_sha256_state *)(void *)ctx->opaque);
+}
+
+void
+cp_crypto_sha256_update(struct cp_sha256_ctx *ctx, const void *data, size_t n)
+{
+    crypto_hash_sha256_update((crypto_hash_sha256_state *)(void *)ctx->opaque, data, n);
+}
+
+void
+cp_crypto_sha256_final(struct cp_sha256_ctx *ctx, struct cp_sha256 *out)
+{
+    crypto_hash_sha256_final((crypto_hash_sha256_state *)(void *)ctx->opaque, out->b);
+}
+
+bool
+cp_crypto_sha256_eq(const struct cp_sha256 *a, const struct cp_sha256 *b)
+{
+    return sodium_memcmp(a->b, b->b, sizeof(a->b)) == 0;
+}

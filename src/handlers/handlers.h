@@ -1,0 +1,13 @@
+/*
+ * Every handler, one file per resource. Handlers read parse -> check -> transact -> reply,
+ * never touch libmicrohttpd or SQL, and take everything from struct cp_req.
+ */
+#ifndef CP_HANDLERS_HANDLERS_H
+#define CP_HANDLERS_HANDLERS_H
+
+#include "http/request.h"
+
+/* handlers/health.c */
+void cp_h_health_get(struct cp_req *req, struct cp_reply *rep);
+
+#endif

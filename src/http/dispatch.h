@@ -1,0 +1,34 @@
+/*
+ * The request path as plain functions, with no socket and no libmicrohttpd (so unit tests and
+ * fuzzers drive exactly what the server runs). server.c calls cp_http_begin once the headers
+ * are in, feeds the body, then calls cp_http_finish.
+ */
+#ifndef CP_HTTP_DISPATCH_H
+#define CP_HTTP_DISPATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "http/request.h"
+
+/*
+ * Everything decidable from the request line and headers, in this order: request id, framing
+ * (duplicate/conflicting Content-Length, Content-Length with Transfer-Encoding, a
+ * Transfer-Encoding other than chunked -> 400), header limits (431), URL length (414), path
+ * and query decoding (400), route (404, 405 + Allow), authentication (401 +
+ * WWW-Authenticate) and scope (403), content type (415), declared length (413) and the
+ * Idempotency-Key syntax (400).
+ * Inputs: req->method_name, raw_uri, headers/n_headers set by the caller.
+ * Returns true if the body should be read and cp_http_finish called; false when rep holds the
+ * final answer. *out_body_limit gets the most body bytes this route accepts.
+ */
+bool cp_http_begin(struct cp_req *req, struct cp_reply *rep, int64_t *out_body_limit);
+
+/* With req->body set: parse JSON, apply idempotency, run the handler. Always leaves an answer
+ * in rep. */
+void cp_http_finish(struct cp_req *req, struct cp_reply *rep);
+
+/* Write the one log line for a finished request. */
+void cp_http_log(const struct cp_req *req, const struct cp_reply *rep, size_t bytes_out);
+
+#endif

@@ -1,0 +1,179 @@
+/*
+ * Request and reply plumbing shared by every handler: lookups, the lazily acquired store
+ * connection, the idempotency-aware transaction runner, and the one error envelope.
+ */
+#include "http/request.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "http/idem.h"
+#include "json/write.h"
+
+void
+cp_req_init(struct cp_req *req, struct cp_app *app)
+{
+    memset(req, 0, sizeof(*req));
+    cp_arena_init(&req->arena);
+    req->app = app;
+}
+
+void
+cp_req_cleanup(struct cp_req *req)
+{
+    cp_idem_release(req);
+    cp_store_release(req->conn);
+    req->conn = NULL;
+    cp_arena_reset(&req->arena);
+}
+
+void
+cp_reply_init(struct cp_reply *rep)
+{
+    memset(rep, 0, sizeof(*rep));
+}
+
+void
+cp_reply_cleanup(struct cp_reply *rep)
+{
+    cp_buf_free(&rep->body);
+}
+
+const char *
+cp_req_header(const struct cp_req *req, const char *name)
+{
+    for (size_t i = 0; i < req->n_headers; i++)
+        if (strcasecmp(req->headers[i].name, name) == 0)
+            return req->headers[i].value;
+    return NULL;
+}
+
+size_t
+cp_req_header_count(const struct cp_req *req, const char *name)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < req->n_headers; i++)
+        n += strcasecmp(req->headers[i].name, name) == 0;
+    return n;
+}
+
+const char *
+cp_req_query(const struct cp_req *req, const char *name)
+{
+    for (size_t i = 0; i < req->n_query; i++)
+        if (strcmp(req->query[i].name, name) == 0)
+            return req->query[i].value;
+    return NULL;
+}
+
+struct cp_store_conn *
+cp_req_conn(struct cp_req *req, struct cp_reply *rep)
+{
+    if (req->conn != NULL)
+        return req->conn;
+    struct cp_error err;
+    req->conn = cp_store_acquire(req->app->store, &err);
+    if (req->conn == NULL) {
+        cp_log(CP_LOG_ERROR, "rid=%s store unavailable: %s", req->request_id, err.message);
+        cp_reply_err(rep, CP_ERR_UNAVAILABLE, NULL, "The store is unavailable. Please retry.");
+        cp_reply_header(rep, "Retry-After", "1");
+    }
+    return req->conn;
+}
+
+struct txn_wrap {
+    struct cp_txn_ctx ctx;
+    cp_req_txn_fn fn;
+};
+
+static enum cp_qs
+txn_wrap_fn(struct cp_store_conn *c, void *cls)
+{
+    struct txn_wrap *w = cls;
+    struct cp_reply *rep = w->ctx.rep;
+    /* A retry starts from a clean reply: nothing of a rolled-back attempt may leak out. */
+    cp_buf_free(&rep->body);
+    rep->status = 0;
+    rep->n_headers = 0;
+    rep->err = CP_OK;
+    enum cp_qs qs = w->fn(c, &w->ctx);
+    if (qs < 0)
+        return qs;
+    enum cp_qs sq = cp_idem_save(c, w->ctx.req, rep);
+    return sq < 0 ? sq : qs;
+}
+
+bool
+cp_req_transact(struct cp_req *req, struct cp_reply *rep, bool write, cp_req_txn_fn fn,
+                void *cls)
+{
+    struct cp_store_conn *c = cp_req_conn(req, rep);
+    if (c == NULL)
+        return false;
+    struct txn_wrap w = {.ctx = {.req = req, .rep = rep, .cls = cls}, .fn = fn};
+    enum cp_qs qs = cp_store_run(c, write, txn_wrap_fn, &w);
+    if (qs >= 0)
+        return true;
+    if (qs == CP_QS_SOFT) {
+        cp_reply_err(rep, CP_ERR_UNAVAILABLE, NULL,
+                     "The store is busy; nothing was saved. Please retry.");
+        cp_reply_header(rep, "Retry-After", "1");
+    } else {
+        cp_reply_err(rep, CP_ERR_INTERNAL, NULL,
+                     "The server could not complete the request; nothing was saved. Please "
+                     "retry.");
+    }
+    return false;
+}
+
+void
+cp_reply_header(struct cp_reply *rep, const char *name, const char *value)
+{
+    if (CP_BUG(rep->n_headers >= CP_MAX_REPLY_HEADERS))
+        return;
+    rep->headers[rep->n_headers].name = name;
+    rep->headers[rep->n_headers].value = value;
+    rep->n_headers++;
+}
+
+void
+cp_reply_json(struct cp_reply *rep, unsigned status)
+{
+    rep->status = status;
+    rep->content_type = "application/json";
+    cp_buf_free(&rep->body);
+}
+
+void
+cp_reply_error(struct cp_reply *rep, const struct cp_error *err)
+{
+    cp_reply_json(rep, cp_err_status(err->code));
+    rep->err = err->code;
+    struct cp_jw w;
+    cp_jw_init(&w, &rep->body);
+    cp_jw_obj_begin(&w);
+    cp_jw_kstr(&w, "status", "error");
+    cp_jw_kstr(&w, "message", err->message);
+    cp_jw_kstr(&w, "code", cp_err_code(err->code));
+    if (err->field[0] != '\0')
+        cp_jw_kstr(&w, "field", err->field);
+    cp_jw_knull(&w, "data");
+    cp_jw_obj_end(&w);
+}
+
+void
+cp_reply_err(struct cp_reply *rep, enum cp_err code, const char *field, const char *fmt, ...)
+{
+    struct cp_error err;
+    err.code = code;
+    snprintf(err.field, sizeof(err.field), "%s", field ? field : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err.message, sizeof(err.message), fmt, ap);
+    va_end(ap);
+    cp_reply_error(rep, &err);
+}

@@ -1,0 +1,18 @@
+/*
+ * THE route table: every endpoint callproof serves, with its method, path pattern, required
+ * scope, body limit and whether it takes JSON. Nothing is routed that is not listed here, and
+ * the authorization tests walk this table, so a new endpoint without a scope decision cannot
+ * slip in unnoticed.
+ *
+ * body_limit: 0 = the configured max_body_bytes; -1 = no body allowed.
+ */
+#include "handlers/handlers.h"
+#include "http/route.h"
+
+#define R(m, pat, scope, limit, json, fn) {CP_M_##m, pat, scope, limit, json, fn}
+
+const struct cp_route cp_routes[] = {
+    R(GET, "/v1/health", CP_SCOPE_PUBLIC, -1, false, cp_h_health_get),
+};
+
+const size_t cp_n_routes = sizeof(cp_routes) / sizeof(cp_routes[0]);

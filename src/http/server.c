@@ -1,0 +1,380 @@
+/*
+ * libmicrohttpd (0.9.75, Debian 12) glue.
+ *
+ * Design choices, each measured or verified on this machine:
+ *   - MHD_USE_POLL with a thread pool sized to the cores, not epoll: 0.9.75's epoll loop stalls
+ *     for seconds when exactly 128 connections are ready at once, and poll + pool was as fast.
+ *   - The raw request target is captured in the URI log callback (which also allocates the
+ *     per-request state), and the identity unescaper is installed, because MHD's own decoding
+ *     truncates at %00 and turns %2e%2e%2f into ../. dispatch.c decodes strictly instead.
+ *   - MHD has no body limit and its idle timeout is reset by every byte (a trickling client
+ *     stays forever), so body size and an absolute per-request deadline are enforced here.
+ *   - Framing checks (duplicate Content-Length, CL + TE) live in dispatch.c: 0.9.75 accepts
+ *     both and uses the first header.
+ * Per request: uri_log (allocate) -> access handler (headers: cp_http_begin; body chunks;
+ * end: cp_http_finish; queue the reply) -> completed (log line, free).
+ */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/time.h"
+#include "core/util.h"
+#include "http/dispatch.h"
+
+struct cp_server {
+    struct MHD_Daemon *daemon;
+    struct cp_app *app;
+    atomic_int in_flight;
+    char address[128];
+};
+
+struct conn_req {
+    struct cp_req req;
+    struct cp_reply rep;
+    struct cp_server *srv;
+    struct cp_buf body;
+    int64_t body_limit;
+    int64_t deadline_mono_ms;
+    size_t bytes_out;
+    bool began;      /* cp_http_begin ran */
+    bool reading;    /* accepting body bytes */
+    bool too_large;  /* body went over the limit: discard the rest, answer 413 */
+    bool answered;   /* a reply was queued */
+};
+
+const char *
+cp_server_mhd_version(void)
+{
+    return MHD_get_version();
+}
+
+static void
+mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    cp_log(CP_LOG_WARN, "libmicrohttpd: %s", msg);
+}
+
+/* MHD's unescaper would hand us a NUL-truncated URL; we decode the raw target ourselves. */
+static size_t
+identity_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return strlen(s);
+}
+
+static void *
+uri_log(void *cls, const char *uri, struct MHD_Connection *con)
+{
+    (void)con;
+    struct cp_server *srv = cls;
+    struct conn_req *cr = calloc(1, sizeof(*cr));
+    if (cr == NULL)
+        cp_die("out of memory");
+    cr->srv = srv;
+    cp_req_init(&cr->req, srv->app);
+    cp_reply_init(&cr->rep);
+    cr->req.raw_uri = cp_arena_strdup(&cr->req.arena, uri ? uri : "");
+    cr->req.start_us = cp_time_mono_us();
+    cr->deadline_mono_ms = cp_time_mono_ms() + srv->app->cfg->body_timeout_s * 1000;
+    atomic_fetch_add(&srv->in_flight, 1);
+    return cr;
+}
+
+struct hdr_collect {
+    struct cp_req *req;
+    size_t cap;
+};
+
+static enum MHD_Result
+collect_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    struct hdr_collect *hc = cls;
+    struct cp_req *req = hc->req;
+    if (req->n_headers < hc->cap) {
+        req->headers[req->n_headers].name = cp_arena_strdup(&req->arena, key);
+        req->headers[req->n_headers].value = cp_arena_strdup(&req->arena, value ? value : "");
+    }
+    req->n_headers++; /* counted past cap too, so the limit check sees the real number */
+    return MHD_YES;
+}
+
+static enum MHD_Result
+queue_reply(struct MHD_Connection *con, struct conn_req *cr, bool must_close)
+{
+    struct cp_reply *rep = &cr->rep;
+    if (CP_BUG(rep->status == 0))
+        cp_reply_err(rep, CP_ERR_INTERNAL, NULL, "The server produced no answer.");
+    size_t len = 0;
+    char *data = cp_buf_steal(&rep->body, &len);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+    if (resp == NULL) {
+        free(data);
+        return MHD_NO;
+    }
+    cr->bytes_out = len;
+    MHD_add_response_header(resp, "Content-Type",
+                            rep->content_type ? rep->content_type : "application/json");
+    MHD_add_response_header(resp, "X-Request-Id", cr->req.request_id);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    for (size_t i = 0; i < rep->n_headers; i++)
+        MHD_add_response_header(resp, rep->headers[i].name, rep->headers[i].value);
+    if (must_close || atomic_load(&cr->srv->app->draining))
+        MHD_add_response_header(resp, "Connection", "close");
+    enum MHD_Result r = MHD_queue_response(con, rep->status, resp);
+    MHD_destroy_response(resp);
+    cr->answered = true;
+    return r;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *con, const char *url, const char *method,
+           const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
+{
+    (void)cls;
+    (void)url;
+    (void)version;
+    struct conn_req *cr = *req_cls;
+    if (CP_BUG(cr == NULL))
+        return MHD_NO;
+
+    if (!cr->began) {
+        cr->began = true;
+        struct cp_req *req = &cr->req;
+        req->method_name = cp_arena_strdup(&req->arena, method);
+        size_t cap = (size_t)req->app->cfg->max_headers + 1;
+        req->headers = cp_arena_alloc(&req->arena, cap * sizeof(*req->headers));
+        struct hdr_collect hc = {req, cap};
+        MHD_get_connection_values(con, MHD_HEADER_KIND, collect_header, &hc);
+        if (!cp_http_begin(req, &cr->rep, &cr->body_limit)) {
+            /* A body we did not read must never be parsed as the next request: close. */
+            const char *cl = cp_req_header(req, "Content-Length");
+            bool unread = cp_req_header(req, "Transfer-Encoding") != NULL ||
+                          (cl != NULL && strcmp(cl, "0") != 0);
+            return queue_reply(con, cr, unread);
+        }
+        if (req->n_headers > cap)
+            req->n_headers = cap;
+        cr->reading = true;
+        return MHD_YES;
+    }
+
+    if (*upload_data_size > 0) {
+        if (cp_time_mono_ms() > cr->deadline_mono_ms) {
+            /* A slow body: MHD 0.9.75 cannot answer in the middle of a body, so close. */
+            cp_log(CP_LOG_WARN, "rid=%s body deadline of %llds passed; closing", cr->req.request_id,
+                   (long long)cr->srv->app->cfg->body_timeout_s);
+            return MHD_NO;
+        }
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (cr->too_large)
+            return MHD_YES;
+        if ((int64_t)(cr->body.len + n) > cr->body_limit) {
+            cr->too_large = true;
+            cp_buf_free(&cr->body);
+            return MHD_YES;
+        }
+        cp_buf_append(&cr->body, upload_data, n);
+        return MHD_YES;
+    }
+
+    if (cr->answered)
+        return MHD_YES;
+    if (cr->too_large) {
+        cp_reply_err(&cr->rep, CP_ERR_BODY_TOO_LARGE, NULL,
+                     "The request body exceeds this endpoint's limit of %lld bytes.",
+                     (long long)cr->body_limit);
+        return queue_reply(con, cr, true);
+    }
+    if (cr->body.len > 0) {
+        cr->req.body = cr->body.data;
+        cr->req.body_len = cr->body.len;
+    }
+    cp_http_finish(&cr->req, &cr->rep);
+    return queue_reply(con, cr, false);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *con, void **req_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+    (void)con;
+    struct cp_server *srv = cls;
+    struct conn_req *cr = *req_cls;
+    if (cr == NULL)
+        return;
+    *req_cls = NULL;
+    if (cr->answered)
+        cp_http_log(&cr->req, &cr->rep, cr->bytes_out);
+    else if (cr->began)
+        cp_log(CP_LOG_INFO, "rid=%s %s %s aborted (termination %d)", cr->req.request_id,
+               cr->req.method_name, cr->req.raw_uri[0] ? "-" : "", (int)toe);
+    cp_req_cleanup(&cr->req);
+    cp_reply_cleanup(&cr->rep);
+    cp_buf_free(&cr->body);
+    free(cr);
+    atomic_fetch_sub(&srv->in_flight, 1);
+}
+
+/* Parse "HOST:PORT" or "[V6]:PORT" and resolve to a socket address (numeric or a name such as
+ * localhost). */
+static bool
+parse_listen(const char *listen, struct sockaddr_storage *out, socklen_t *out_len,
+             struct cp_error *err)
+{
+    char host[128];
+    const char *port;
+    if (listen[0] == '[') {
+        const char *close = strchr(listen, ']');
+        if (close == NULL || close[1] != ':' || (size_t)(close - listen - 1) >= sizeof(host))
+            goto bad;
+        memcpy(host, listen + 1, (size_t)(close - listen - 1));
+        host[close - listen - 1] = '\0';
+        port = close + 2;
+    } else {
+        const char *colon = strrchr(listen, ':');
+        if (colon == NULL || (size_t)(colon - listen) >= sizeof(host) || colon == listen)
+            goto bad;
+        memcpy(host, listen, (size_t)(colon - listen));
+        host[colon - listen] = '\0';
+        port = colon + 1;
+    }
+    char *end = NULL;
+    long p = strtol(port, &end, 10);
+    if (*port == '\0' || *end != '\0' || p < 0 || p > 65535)
+        goto bad;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE};
+    struct addrinfo *res = NULL;
+    if (getaddrinfo(host, port, &hints, &res) != 0 || res == NULL) {
+        cp_error_set(err, CP_ERR_BAD_REQUEST, "listen", "Cannot resolve listen host '%s'.", host);
+        return false;
+    }
+    memcpy(out, res->ai_addr, res->ai_addrlen);
+    *out_len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return true;
+bad:
+    cp_error_set(err, CP_ERR_BAD_REQUEST, "listen",
+                 "listen must be HOST:PORT or [IPV6]:PORT with a port from 0 to 65535, not '%s'.",
+                 listen);
+    return false;
+}
+
+struct cp_server *
+cp_server_start(struct cp_app *app, struct cp_error *out_err)
+{
+    const struct cp_config *cfg = app->cfg;
+    struct sockaddr_storage sa;
+    socklen_t sa_len = 0;
+    if (!parse_listen(cfg->listen, &sa, &sa_len, out_err))
+        return NULL;
+    struct cp_server *srv = calloc(1, sizeof(*srv));
+    if (srv == NULL)
+        cp_die("out of memory");
+    srv->app = app;
+
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
+    if (sa.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    /* Per-connection memory holds the request line and headers (and MHD's read buffer). */
+    size_t mem = (size_t)(cfg->max_header_bytes + cfg->max_url_bytes + 16384);
+    if (mem < 32768)
+        mem = 32768;
+    struct MHD_OptionItem pool[2] = {{MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}};
+    if (cfg->threads > 1)
+        pool[0] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg->threads,
+                                          NULL};
+    srv->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_URI_LOG_CALLBACK, uri_log, srv,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK,
+        identity_unescape, NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem, MHD_OPTION_STRICT_FOR_CLIENT, 1,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_ARRAY, pool, MHD_OPTION_END);
+    if (srv->daemon == NULL) {
+        cp_error_set(out_err, CP_ERR_UNAVAILABLE, "listen",
+                     "Cannot serve on %s (address in use, or not allowed).", cfg->listen);
+        free(srv);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_LISTEN_FD);
+    struct sockaddr_storage bound;
+    socklen_t bl = sizeof(bound);
+    char hostbuf[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+    if (info != NULL && getsockname(info->listen_fd, (struct sockaddr *)&bound, &bl) == 0) {
+        if (bound.ss_family == AF_INET6) {
+            struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&bound;
+            inet_ntop(AF_INET6, &s6->sin6_addr, hostbuf, sizeof(hostbuf));
+            port = ntohs(s6->sin6_port);
+        } else {
+            struct sockaddr_in *s4 = (struct sockaddr_in *)&bound;
+            inet_ntop(AF_INET, &s4->sin_addr, hostbuf, sizeof(hostbuf));
+            port = ntohs(s4->sin_port);
+        }
+    }
+    snprintf(srv->address, sizeof(srv->address),
+             bound.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", hostbuf, port);
+    return srv;
+}
+
+const char *
+cp_server_address(const struct cp_server *s)
+{
+    return s->address;
+}
+
+void
+cp_server_quiesce(struct cp_server *s)
+{
+    MHD_socket fd = MHD_quiesce_daemon(s->daemon);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+}
+
+bool
+cp_server_wait_idle(struct cp_server *s, int64_t timeout_ms)
+{
+    int64_t until = cp_time_mono_ms() + timeout_ms;
+    while (atomic_load(&s->in_flight) > 0) {
+        if (cp_time_mono_ms() >= until)
+            return false;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return true;
+}
+
+void
+cp_server_stop(struct cp_server *s)
+{
+    if (s == NULL)
+        return;
+    MHD_stop_daemon(s->daemon);
+    free(s);
+}

@@ -1,0 +1,20 @@
+/*
+ * What a backend gives store.c: how to open the database and connections. Private to store/.
+ */
+#ifndef CP_STORE_BACKEND_H
+#define CP_STORE_BACKEND_H
+
+#include "store/store.h"
+
+struct cp_store_backend {
+    const char *name;
+    /* Open/create the database and bring the schema up to date. Returns backend state. */
+    void *(*open)(const char *location, int *out_schema_version, struct cp_error *out_err);
+    void (*close)(void *state);
+    struct cp_store_conn *(*conn_open)(void *state, struct cp_error *out_err);
+    void (*conn_close)(struct cp_store_conn *c);
+};
+
+extern const struct cp_store_backend cp_store_sqlite_backend;
+
+#endif

@@ -1,0 +1,580 @@
+/*
+ * The SQLite backend of the store.
+ *
+ * Durability settings are not negotiable: WAL with synchronous=FULL (a commit is fsync'd to the
+ * WAL before it returns, so a 2xx survives power loss on storage that honours flushes), a busy
+ * timeout (Debian's default is 0: every contended write would fail at once), foreign keys on,
+ * and BEGIN IMMEDIATE for writes, so no statement inside a write transaction can fail with
+ * SQLITE_BUSY on a lock upgrade. Each connection re-checks `synchronous` after setting it and
+ * refuses to run if SQLite did not accept FULL.
+ *
+ * Statements are prepared once per connection and cached (enum stmt_id indexes the cache).
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "store/backend.h"
+#include "store/sqlite/migrations.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+enum stmt_id {
+    ST_TENANT_INSERT,
+    ST_TENANT_GET,
+    ST_KEY_INSERT,
+    ST_KEY_GET,
+    ST_KEY_LIST,
+    ST_KEY_REVOKE,
+    ST_KEY_TOUCH,
+    ST_KEY_COUNT,
+    ST_IDEM_GET,
+    ST_IDEM_PUT,
+    ST_IDEM_PURGE,
+    ST__COUNT
+};
+
+static const char *const stmt_sql[ST__COUNT] = {
+    [ST_TENANT_INSERT] = "INSERT INTO tenants(name, created_at) VALUES (?1, ?2) "
+                         "ON CONFLICT(name) DO NOTHING",
+    [ST_TENANT_GET] = "SELECT id FROM tenants WHERE name = ?1",
+    [ST_KEY_INSERT] = "INSERT INTO api_keys(key_id, tenant_id, scopes, hash, created_at) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(key_id) DO NOTHING",
+    [ST_KEY_GET] = "SELECT k.tenant_id, t.name, k.scopes, k.hash, k.created_at, "
+                   "k.last_used_at, k.revoked_at FROM api_keys k JOIN tenants t "
+                   "ON t.id = k.tenant_id WHERE k.key_id = ?1",
+    [ST_KEY_LIST] = "SELECT k.key_id, k.tenant_id, t.name, k.scopes, k.created_at, "
+                    "k.last_used_at, k.revoked_at FROM api_keys k JOIN tenants t "
+                    "ON t.id = k.tenant_id ORDER BY k.created_at, k.key_id",
+    [ST_KEY_REVOKE] = "UPDATE api_keys SET revoked_at = ?2 WHERE key_id = ?1 "
+                      "AND revoked_at IS NULL",
+    [ST_KEY_TOUCH] = "UPDATE api_keys SET last_used_at = ?2 WHERE key_id = ?1 "
+                     "AND (last_used_at IS NULL OR last_used_at < ?3)",
+    [ST_KEY_COUNT] = "SELECT count(*) FROM api_keys",
+    [ST_IDEM_GET] = "SELECT fingerprint, status, content_type, location, body, created_at "
+                    "FROM idempotency_keys WHERE tenant_id = ?1 AND idem_key = ?2 "
+                    "AND created_at >= ?3",
+    [ST_IDEM_PUT] = "INSERT OR REPLACE INTO idempotency_keys(tenant_id, idem_key, fingerprint, "
+                    "status, content_type, location, body, created_at) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_IDEM_PURGE] = "DELETE FROM idempotency_keys WHERE created_at < ?1",
+};
+
+struct sq_state {
+    char *path;
+};
+
+struct sq_conn {
+    struct cp_store_conn head; /* must be first */
+    sqlite3 *db;
+    sqlite3_stmt *stmts[ST__COUNT];
+    bool in_txn;
+};
+
+static const struct cp_store_ops sq_ops;
+
+static struct sq_conn *
+sq(struct cp_store_conn *c)
+{
+    return (struct sq_conn *)c;
+}
+
+/* Map an SQLite result code to a query status; logs hard errors (with SQL context, which
+ * stays in the log and never reaches a client). */
+static enum cp_qs
+qs_from_rc(struct sq_conn *c, int rc, const char *what)
+{
+    int primary = rc & 0xff;
+    if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+        return CP_QS_SOFT;
+    cp_log(CP_LOG_ERROR, "sqlite: %s: %s (rc=%d)", what, sqlite3_errmsg(c->db), rc);
+    return CP_QS_HARD;
+}
+
+static sqlite3_stmt *
+stmt(struct sq_conn *c, enum stmt_id id)
+{
+    sqlite3_stmt *s = c->stmts[id];
+    if (s == NULL) {
+        int rc = sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
+        if (rc != SQLITE_OK) {
+            cp_log(CP_LOG_ERROR, "sqlite: prepare %d: %s", (int)id, sqlite3_errmsg(c->db));
+            return NULL;
+        }
+        c->stmts[id] = s;
+    }
+    return s;
+}
+
+static void
+done(sqlite3_stmt *s)
+{
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+}
+
+/* Step a statement expected to produce no row; returns ONE if it changed rows, else NONE. */
+static enum cp_qs
+exec_change(struct sq_conn *c, sqlite3_stmt *s, const char *what)
+{
+    int rc = sqlite3_step(s);
+    enum cp_qs qs;
+    if (rc == SQLITE_DONE)
+        qs = sqlite3_changes(c->db) > 0 ? CP_QS_ONE : CP_QS_NONE;
+    else
+        qs = qs_from_rc(c, rc, what);
+    done(s);
+    return qs;
+}
+
+static int
+exec_sql(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        cp_log(CP_LOG_ERROR, "sqlite: %s", msg ? msg : sqlite3_errstr(rc));
+    sqlite3_free(msg);
+    return rc;
+}
+
+static sqlite3 *
+open_db(const char *path, struct cp_error *out_err)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        cp_error_set(out_err, CP_ERR_UNAVAILABLE, "database", "Cannot open SQLite database %s: %s",
+                     path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+    if (exec_sql(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                     "PRAGMA foreign_keys=ON;") != SQLITE_OK) {
+        cp_error_set(out_err, CP_ERR_UNAVAILABLE, "database",
+                     "Cannot configure SQLite database %s: %s", path, sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return NULL;
+    }
+    /* Refuse to run with weaker durability than promised (OWASP API8: unsafe config). */
+    sqlite3_stmt *s = NULL;
+    int sync = -1;
+    char mode[16] = "";
+    if (sqlite3_prepare_v2(db, "PRAGMA synchronous", -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        sync = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        snprintf(mode, sizeof(mode), "%s", (const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    if (sync < 2 || strcmp(mode, "wal") != 0) {
+        cp_error_set(out_err, CP_ERR_UNAVAILABLE, "database",
+                     "SQLite at %s refused WAL + synchronous=FULL (got %s, %d); not starting.",
+                     path, mode, sync);
+        sqlite3_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+static int
+schema_version(sqlite3 *db)
+{
+    sqlite3_stmt *s = NULL;
+    int v = -1;
+    if (sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1, &s,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+/* Apply pending migrations, each in its own IMMEDIATE transaction (so two processes starting
+ * at once serialise on the write lock and the second sees the first's work). */
+static bool
+migrate(sqlite3 *db, const char *path, int *out_version, struct cp_error *out_err)
+{
+    if (exec_sql(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                     "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                     "applied_at INTEGER NOT NULL)") != SQLITE_OK) {
+        cp_error_set(out_err, CP_ERR_UNAVAILABLE, "database", "Cannot create schema_migrations in %s.",
+                     path);
+        return false;
+    }
+    int latest = cp_sqlite_migrations[cp_sqlite_n_migrations - 1].version;
+    for (int i = 0; i < cp_sqlite_n_migrations; i++) {
+        const struct cp_sqlite_migration *m = &cp_sqlite_migrations[i];
+        if (exec_sql(db, "BEGIN IMMEDIATE") != SQLITE_OK)
+            goto fail;
+        int v = schema_version(db);
+        if (v < 0) {
+            exec_sql(db, "ROLLBACK");
+            goto fail;
+        }
+        if (v > latest) {
+            exec_sql(db, "ROLLBACK");
+            cp_error_set(out_err, CP_ERR_UNAVAILABLE, "database",
+                         "The database %s has schema version %d, newer than this callproof "
+                         "knows (%d). Upgrade callproof; refusing to start.",
+                         path, v, latest);
+            return false;
+        }
+        if (v >= m->version) {
+            exec_sql(db, "ROLLBACK");
+            continue;
+        }
+        char rec[256];
+        snprintf(rec, sizeof(rec),
+                 "INSERT INTO schema_migrations(version, name, applied_at) "
+                 "VALUES (%d, 'migration %d', CAST(strftime('%%s','now') AS INTEGER) * 1000)",
+                 m->version, m->version);
+        if (exec_sql(db, m->sql) != SQLITE_OK || exec_sql(db, rec) != SQLITE_OK ||
+            exec_sql(db, "COMMIT") != SQLITE_OK) {
+            exec_sql(db, "ROLLBACK");
+            goto fail;
+        }
+        cp_log(CP_LOG_INFO, "store: applied migration %d (%s)", m->version, m->name);
+    }
+    *out_version = schema_version(db);
+    return *out_version >= 0;
+fail:
+    cp_error_set(out_err, CP_ERR_UNAVAILABLE, "database", "Cannot migrate SQLite database %s: %s",
+                 path, sqlite3_errmsg(db));
+    return false;
+}
+
+static void *
+sq_open(const char *location, int *out_schema_version, struct cp_error *out_err)
+{
+    sqlite3 *db = open_db(location, out_err);
+    if (db == NULL)
+        return NULL;
+    bool ok = migrate(db, location, out_schema_version, out_err);
+    sqlite3_close(db);
+    if (!ok)
+        return NULL;
+    struct sq_state *st = calloc(1, sizeof(*st));
+    if (st == NULL || (st->path = strdup(location)) == NULL)
+        cp_die("out of memory");
+    return st;
+}
+
+static void
+sq_close(void *state)
+{
+    struct sq_state *st = state;
+    free(st->path);
+    free(st);
+}
+
+static struct cp_store_conn *
+sq_conn_open(void *state, struct cp_error *out_err)
+{
+    struct sq_state *st = state;
+    sqlite3 *db = open_db(st->path, out_err);
+    if (db == NULL)
+        return NULL;
+    struct sq_conn *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        cp_die("out of memory");
+    c->head.ops = &sq_ops;
+    c->db = db;
+    return &c->head;
+}
+
+static void
+sq_conn_close(struct cp_store_conn *cc)
+{
+    struct sq_conn *c = sq(cc);
+    for (int i = 0; i < ST__COUNT; i++)
+        sqlite3_finalize(c->stmts[i]);
+    sqlite3_close(c->db);
+    free(c);
+}
+
+/* ---- transactions ---- */
+
+static enum cp_qs
+sq_begin(struct cp_store_conn *cc, bool write)
+{
+    struct sq_conn *c = sq(cc);
+    CP_ASSERT(!c->in_txn);
+    int rc = sqlite3_exec(c->db, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return qs_from_rc(c, rc, "begin");
+    c->in_txn = true;
+    return CP_QS_ONE;
+}
+
+static enum cp_qs
+sq_commit(struct cp_store_conn *cc)
+{
+    struct sq_conn *c = sq(cc);
+    int rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return qs_from_rc(c, rc, "commit"); /* caller rolls back */
+    c->in_txn = false;
+    return CP_QS_ONE;
+}
+
+static void
+sq_rollback(struct cp_store_conn *cc)
+{
+    struct sq_conn *c = sq(cc);
+    /* Always issue ROLLBACK after an error: SQLite may or may not have rolled back already
+     * (lang_transaction "Response To Errors"); autocommit tells us which. */
+    if (!sqlite3_get_autocommit(c->db))
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    c->in_txn = false;
+}
+
+/* ---- tenants ---- */
+
+static enum cp_qs
+sq_tenant_ensure(struct cp_store_conn *cc, const char *name, int64_t now_ms, int64_t *out_id)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_TENANT_INSERT);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, now_ms);
+    enum cp_qs created = exec_change(c, s, "tenant insert");
+    if (created < 0)
+        return created;
+    s = stmt(c, ST_TENANT_GET);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    enum cp_qs qs = created;
+    if (rc == SQLITE_ROW)
+        *out_id = sqlite3_column_int64(s, 0);
+    else
+        qs = rc == SQLITE_DONE ? CP_QS_HARD : qs_from_rc(c, rc, "tenant get");
+    done(s);
+    return qs;
+}
+
+/* ---- api keys ---- */
+
+static enum cp_qs
+sq_key_insert(struct cp_store_conn *cc, const struct cp_key_row *row)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_KEY_INSERT);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_text(s, 1, row->key_id.s, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, row->tenant_id);
+    sqlite3_bind_int64(s, 3, row->scopes);
+    sqlite3_bind_blob(s, 4, row->hash.b, sizeof(row->hash.b), SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, row->created_ms);
+    return exec_change(c, s, "key insert");
+}
+
+static void
+copy_text(char *dst, size_t n, const unsigned char *src)
+{
+    snprintf(dst, n, "%s", src ? (const char *)src : "");
+}
+
+static enum cp_qs
+sq_key_get(struct cp_store_conn *cc, const struct cp_key_id *id, struct cp_key_row *out)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_KEY_GET);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_text(s, 1, id->s, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    enum cp_qs qs = CP_QS_NONE;
+    if (rc == SQLITE_ROW) {
+        memset(out, 0, sizeof(*out));
+        out->key_id = *id;
+        out->tenant_id = sqlite3_column_int64(s, 0);
+        copy_text(out->tenant_name, sizeof(out->tenant_name), sqlite3_column_text(s, 1));
+        out->scopes = (uint32_t)sqlite3_column_int64(s, 2);
+        if (sqlite3_column_bytes(s, 3) == (int)sizeof(out->hash.b))
+            memcpy(out->hash.b, sqlite3_column_blob(s, 3), sizeof(out->hash.b));
+        out->created_ms = sqlite3_column_int64(s, 4);
+        out->last_used_ms = sqlite3_column_int64(s, 5);
+        out->revoked_ms = sqlite3_column_int64(s, 6);
+        qs = CP_QS_ONE;
+    } else if (rc != SQLITE_DONE) {
+        qs = qs_from_rc(c, rc, "key get");
+    }
+    done(s);
+    return qs;
+}
+
+static enum cp_qs
+sq_key_list(struct cp_store_conn *cc, cp_key_list_cb cb, void *cls)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_KEY_LIST);
+    if (s == NULL)
+        return CP_QS_HARD;
+    int n = 0, rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct cp_key_row row;
+        memset(&row, 0, sizeof(row));
+        copy_text(row.key_id.s, sizeof(row.key_id.s), sqlite3_column_text(s, 0));
+        row.tenant_id = sqlite3_column_int64(s, 1);
+        copy_text(row.tenant_name, sizeof(row.tenant_name), sqlite3_column_text(s, 2));
+        row.scopes = (uint32_t)sqlite3_column_int64(s, 3);
+        row.created_ms = sqlite3_column_int64(s, 4);
+        row.last_used_ms = sqlite3_column_int64(s, 5);
+        row.revoked_ms = sqlite3_column_int64(s, 6);
+        cb(cls, &row);
+        n++;
+    }
+    enum cp_qs qs = rc == SQLITE_DONE ? (enum cp_qs)n : qs_from_rc(c, rc, "key list");
+    done(s);
+    return qs;
+}
+
+static enum cp_qs
+sq_key_revoke(struct cp_store_conn *cc, const struct cp_key_id *id, int64_t now_ms)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_KEY_REVOKE);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_text(s, 1, id->s, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, now_ms);
+    return exec_change(c, s, "key revoke");
+}
+
+static enum cp_qs
+sq_key_touch(struct cp_store_conn *cc, const struct cp_key_id *id, int64_t now_ms,
+             int64_t granularity_ms)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_KEY_TOUCH);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_text(s, 1, id->s, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, now_ms);
+    sqlite3_bind_int64(s, 3, now_ms - granularity_ms);
+    return exec_change(c, s, "key touch");
+}
+
+static enum cp_qs
+sq_key_count(struct cp_store_conn *cc, int64_t *out_n)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_KEY_COUNT);
+    if (s == NULL)
+        return CP_QS_HARD;
+    int rc = sqlite3_step(s);
+    enum cp_qs qs = CP_QS_ONE;
+    if (rc == SQLITE_ROW)
+        *out_n = sqlite3_column_int64(s, 0);
+    else
+        qs = qs_from_rc(c, rc, "key count");
+    done(s);
+    return qs;
+}
+
+/* ---- idempotency ---- */
+
+static enum cp_qs
+sq_idem_get(struct cp_store_conn *cc, int64_t tenant_id, const char *key, int64_t not_before_ms,
+            struct cp_arena *arena, struct cp_idem_row *out)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_IDEM_GET);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_int64(s, 1, tenant_id);
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, not_before_ms);
+    int rc = sqlite3_step(s);
+    enum cp_qs qs = CP_QS_NONE;
+    if (rc == SQLITE_ROW) {
+        memset(out, 0, sizeof(*out));
+        if (sqlite3_column_bytes(s, 0) == (int)sizeof(out->fingerprint.b))
+            memcpy(out->fingerprint.b, sqlite3_column_blob(s, 0), sizeof(out->fingerprint.b));
+        out->status = (unsigned)sqlite3_column_int(s, 1);
+        out->content_type = cp_arena_strdup(arena, (const char *)sqlite3_column_text(s, 2));
+        out->location = cp_arena_strdup(arena, (const char *)sqlite3_column_text(s, 3));
+        size_t n = (size_t)sqlite3_column_bytes(s, 4);
+        out->body = cp_arena_strndup(arena, n ? sqlite3_column_blob(s, 4) : "", n);
+        out->body_len = n;
+        out->created_ms = sqlite3_column_int64(s, 5);
+        qs = CP_QS_ONE;
+    } else if (rc != SQLITE_DONE) {
+        qs = qs_from_rc(c, rc, "idempotency get");
+    }
+    done(s);
+    return qs;
+}
+
+static enum cp_qs
+sq_idem_put(struct cp_store_conn *cc, int64_t tenant_id, const char *key,
+            const struct cp_idem_row *row)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_IDEM_PUT);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_int64(s, 1, tenant_id);
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 3, row->fingerprint.b, sizeof(row->fingerprint.b), SQLITE_STATIC);
+    sqlite3_bind_int(s, 4, (int)row->status);
+    sqlite3_bind_text(s, 5, row->content_type, -1, SQLITE_STATIC);
+    if (row->location != NULL)
+        sqlite3_bind_text(s, 6, row->location, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 7, row->body_len ? row->body : "", (int)row->body_len, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 8, row->created_ms);
+    enum cp_qs qs = exec_change(c, s, "idempotency put");
+    return qs == CP_QS_NONE ? CP_QS_HARD : qs;
+}
+
+static enum cp_qs
+sq_idem_purge(struct cp_store_conn *cc, int64_t before_ms, int64_t *out_n)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_IDEM_PURGE);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_int64(s, 1, before_ms);
+    enum cp_qs qs = exec_change(c, s, "idempotency purge");
+    *out_n = sqlite3_changes(c->db);
+    return qs < 0 ? qs : CP_QS_ONE;
+}
+
+static const struct cp_store_ops sq_ops = {
+    .backend = "sqlite",
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .tenant_ensure = sq_tenant_ensure,
+    .key_insert = sq_key_insert,
+    .key_get = sq_key_get,
+    .key_list = sq_key_list,
+    .key_revoke = sq_key_revoke,
+    .key_touch = sq_key_touch,
+    .key_count = sq_key_count,
+    .idem_get = sq_idem_get,
+    .idem_put = sq_idem_put,
+    .idem_purge = sq_idem_purge,
+};
+
+const struct cp_store_backend cp_store_sqlite_backend = {
+    .name = "sqlite",
+    .open = sq_open,
+    .close = sq_close,
+    .conn_open = sq_conn_open,
+    .conn_close = sq_conn_close,
+};

@@ -1,0 +1,146 @@
+/*
+ * The store: callproof's persistence as an interface of *business operations* (GNU Taler's
+ * plugin / GNUnet namestore idea). Nothing above this directory sees SQL or a database handle;
+ * each backend (sqlite/ today, pg/ next) implements the same operations with the same
+ * behaviour, and one contract test runs against every backend.
+ *
+ * Model:
+ *   struct cp_store       one per process: the opened database, migrations applied, a pool of
+ *                         connections. Thread-safe.
+ *   struct cp_store_conn  one connection/session, used by one thread at a time. Operations are
+ *                         called between begin() and commit()/rollback(), normally through
+ *                         cp_store_run(), which retries soft (transient) failures.
+ *
+ * Every operation returns an enum cp_qs (query status):
+ *   CP_QS_HARD  (-2) the database failed (I/O, corruption, constraint we did not expect):
+ *                    the transaction must be rolled back and the request answered 500/503.
+ *   CP_QS_SOFT  (-1) a transient conflict (busy, serialization failure, deadlock): rolling
+ *                    back and running the whole transaction again may succeed.
+ *   CP_QS_NONE  ( 0) success, no row (not found / nothing changed / unique conflict where the
+ *                    operation documents it).
+ *   CP_QS_ONE   ( 1) success, one row (or more: the count, for list operations).
+ * Every operation is tenant-scoped where the data is: the tenant id is always a parameter, and
+ * another tenant's object is simply not found.
+ */
+#ifndef CP_STORE_STORE_H
+#define CP_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/error.h"
+#include "crypto/crypto.h"
+#include "domain/apikey.h"
+
+enum cp_qs { CP_QS_HARD = -2, CP_QS_SOFT = -1, CP_QS_NONE = 0, CP_QS_ONE = 1 };
+
+#define CP_TENANT_NAME_MAX 64
+
+struct cp_store;
+struct cp_store_conn;
+
+struct cp_key_row {
+    struct cp_key_id key_id;
+    int64_t tenant_id;
+    char tenant_name[CP_TENANT_NAME_MAX + 1];
+    uint32_t scopes;
+    struct cp_sha256 hash;
+    int64_t created_ms;
+    int64_t last_used_ms; /* 0 = never */
+    int64_t revoked_ms;   /* 0 = active */
+};
+
+/* A completed response remembered under an Idempotency-Key. */
+struct cp_idem_row {
+    struct cp_sha256 fingerprint; /* SHA-256 of method, path+query and body */
+    unsigned status;
+    const char *content_type;
+    const char *location; /* Location header or NULL */
+    const char *body;     /* not NUL-terminated */
+    size_t body_len;
+    int64_t created_ms;
+};
+
+typedef void (*cp_key_list_cb)(void *cls, const struct cp_key_row *row);
+
+struct cp_store_ops {
+    const char *backend; /* "sqlite", "postgres" */
+
+    /* Transactions. begin(write=true) takes the write lock up front (SQLite BEGIN IMMEDIATE),
+     * so no statement inside can fail with a lock upgrade conflict. */
+    enum cp_qs (*begin)(struct cp_store_conn *c, bool write);
+    enum cp_qs (*commit)(struct cp_store_conn *c);
+    void (*rollback)(struct cp_store_conn *c);
+
+    /* Tenants. Insert-or-get by name; *out_id receives the id. ONE if created, NONE if it
+     * existed. */
+    enum cp_qs (*tenant_ensure)(struct cp_store_conn *c, const char *name, int64_t now_ms,
+                                int64_t *out_id);
+
+    /* API keys. key_insert: ONE, or NONE if the key id exists (regenerate and retry). */
+    enum cp_qs (*key_insert)(struct cp_store_conn *c, const struct cp_key_row *row);
+    /* Look a key up by id, joined with its tenant's name. ONE or NONE. */
+    enum cp_qs (*key_get)(struct cp_store_conn *c, const struct cp_key_id *id,
+                          struct cp_key_row *out);
+    /* Call cb for every key, oldest first. Returns the count (as a qs >= 0) or an error. */
+    enum cp_qs (*key_list)(struct cp_store_conn *c, cp_key_list_cb cb, void *cls);
+    /* Mark revoked at now_ms. ONE if it was active, NONE if unknown or already revoked. */
+    enum cp_qs (*key_revoke)(struct cp_store_conn *c, const struct cp_key_id *id,
+                             int64_t now_ms);
+    /* Record use. Only writes when the stored value is older than now_ms - granularity_ms, so
+     * a busy key costs one write per granularity, not one per request. */
+    enum cp_qs (*key_touch)(struct cp_store_conn *c, const struct cp_key_id *id, int64_t now_ms,
+                            int64_t granularity_ms);
+    /* Number of keys, revoked or not (to detect the first start of an empty store). */
+    enum cp_qs (*key_count)(struct cp_store_conn *c, int64_t *out_n);
+
+    /* Idempotency records. idem_get fills *out with copies allocated in arena; rows created
+     * before not_before_ms are treated as absent (expired). ONE or NONE. */
+    enum cp_qs (*idem_get)(struct cp_store_conn *c, int64_t tenant_id, const char *key,
+                           int64_t not_before_ms, struct cp_arena *arena,
+                           struct cp_idem_row *out);
+    /* Insert, replacing an expired row with the same key. ONE. */
+    enum cp_qs (*idem_put)(struct cp_store_conn *c, int64_t tenant_id, const char *key,
+                           const struct cp_idem_row *row);
+    /* Delete every record created before before_ms; *out_n = rows deleted. */
+    enum cp_qs (*idem_purge)(struct cp_store_conn *c, int64_t before_ms, int64_t *out_n);
+};
+
+/* The connection's public head; backends embed it first in their own connection struct. */
+struct cp_store_conn {
+    const struct cp_store_ops *ops;
+    struct cp_store *store;
+    struct cp_store_conn *next_free; /* pool link, owned by store.c */
+};
+
+/*
+ * Open the store named by url: NULL or "" or "sqlite:PATH" or a plain path opens SQLite at
+ * that path (created if missing), "postgres://..." / "postgresql://..." selects PostgreSQL.
+ * Applies pending migrations; refuses (NULL + *out_err) when the database's schema is newer
+ * than this binary knows, or the backend is not built in. The result is freed with
+ * cp_store_close.
+ */
+struct cp_store *cp_store_open(const char *url, struct cp_error *out_err);
+void cp_store_close(struct cp_store *s); /* NULL ok; every connection must be released first */
+const char *cp_store_backend(const struct cp_store *s);
+/* The schema version the database is at after opening. */
+int cp_store_schema_version(const struct cp_store *s);
+
+/* Take a connection from the pool (opening one if none is free). NULL + *out_err on failure. */
+struct cp_store_conn *cp_store_acquire(struct cp_store *s, struct cp_error *out_err);
+/* Return a connection to the pool (rolls back an open transaction). NULL ok. */
+void cp_store_release(struct cp_store_conn *c);
+
+typedef enum cp_qs (*cp_txn_fn)(struct cp_store_conn *c, void *cls);
+
+/*
+ * Run fn inside a transaction: begin, fn, commit. On CP_QS_SOFT from any step, roll back and
+ * run again (up to a few times, with a short backoff). On CP_QS_HARD roll back and return it.
+ * fn may be called more than once, so it must not have effects outside the transaction other
+ * than overwriting its own outputs. Returns fn's final status (>= 0 on commit).
+ */
+enum cp_qs cp_store_run(struct cp_store_conn *c, bool write, cp_txn_fn fn, void *cls);
+
+#endif
