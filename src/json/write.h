@@ -1,0 +1,50 @@
+/*
+ * Streaming JSON writer into a cp_buf, for response bodies: no tree, no allocation per value,
+ * commas handled by the writer. Strings are escaped per RFC 8259 (control characters as \u00XX,
+ * and U+2028/U+2029 escaped so the output is also safe inside <script>). Input strings must be
+ * valid UTF-8 (everything we store was validated on the way in).
+ *
+ * This is NOT the canonical encoder for signed data (that one lives beside it and refuses
+ * floats); it is for replies only.
+ */
+#ifndef CP_JSON_WRITE_H
+#define CP_JSON_WRITE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+
+#define CP_JW_MAX_DEPTH 32
+
+struct cp_jw {
+    struct cp_buf *out;
+    int depth;
+    uint8_t slot[CP_JW_MAX_DEPTH + 1];
+};
+
+void cp_jw_init(struct cp_jw *w, struct cp_buf *out);
+void cp_jw_obj_begin(struct cp_jw *w);
+void cp_jw_obj_end(struct cp_jw *w);
+void cp_jw_arr_begin(struct cp_jw *w);
+void cp_jw_arr_end(struct cp_jw *w);
+/* Write a member name (inside an object); the next value call writes its value. */
+void cp_jw_key(struct cp_jw *w, const char *key);
+void cp_jw_str(struct cp_jw *w, const char *s); /* NULL writes null */
+void cp_jw_strn(struct cp_jw *w, const char *s, size_t n);
+void cp_jw_int(struct cp_jw *w, int64_t v);
+void cp_jw_double(struct cp_jw *w, double v); /* shortest round-trip form; non-finite -> null */
+void cp_jw_bool(struct cp_jw *w, bool v);
+void cp_jw_null(struct cp_jw *w);
+/* Insert already-serialised JSON (e.g. a stored object) as one value. */
+void cp_jw_raw(struct cp_jw *w, const char *json, size_t n);
+/* Convenience: key + value. */
+void cp_jw_kstr(struct cp_jw *w, const char *key, const char *s);
+void cp_jw_kint(struct cp_jw *w, const char *key, int64_t v);
+void cp_jw_kbool(struct cp_jw *w, const char *key, bool v);
+void cp_jw_knull(struct cp_jw *w, const char *key);
+/* ISO 8601 time from ms, or null when ms == 0 (our "unset"). */
+void cp_jw_ktime(struct cp_jw *w, const char *key, int64_t ms);
+
+#endif
