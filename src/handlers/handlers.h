@@ -10,4 +10,8 @@
 /* handlers/health.c */
 void cp_h_health_get(struct cp_req *req, struct cp_reply *rep);
 
+/* handlers/calls_ovia.c: the Ovia face (seed 004) */
+void cp_h_calls_create(struct cp_req *req, struct cp_reply *rep);
+void cp_h_calls_get(struct cp_req *req, struct cp_reply *rep);
+
 #endif

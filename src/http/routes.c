@@ -13,6 +13,10 @@
 
 const struct cp_route cp_routes[] = {
     R(GET, "/v1/health", CP_SCOPE_PUBLIC, -1, false, cp_h_health_get),
+
+    /* Ovia face (seed 004) */
+    R(POST, "/api/v1/calls", CP_SCOPE_VOICE_WRITE, 0, true, cp_h_calls_create),
+    R(GET, "/api/v1/calls/{id}", CP_SCOPE_VOICE_READ, -1, false, cp_h_calls_get),
 };
 
 const size_t cp_n_routes = sizeof(cp_routes) / sizeof(cp_routes[0]);

@@ -33,6 +33,7 @@
 #include "core/error.h"
 #include "crypto/crypto.h"
 #include "domain/apikey.h"
+#include "domain/call.h"
 
 enum cp_qs { CP_QS_HARD = -2, CP_QS_SOFT = -1, CP_QS_NONE = 0, CP_QS_ONE = 1 };
 
@@ -106,6 +107,14 @@ struct cp_store_ops {
                            const struct cp_idem_row *row);
     /* Delete every record created before before_ms; *out_n = rows deleted. */
     enum cp_qs (*idem_purge)(struct cp_store_conn *c, int64_t before_ms, int64_t *out_n);
+
+    /* Calls. call_insert: ONE, or NONE when the tenant already has a call with this
+     * external_id (the caller answers 409). */
+    enum cp_qs (*call_insert)(struct cp_store_conn *c, const struct cp_call *call);
+    /* Find a call of tenant_id by server id or by the tenant's external id (the server id is
+     * tried first). Strings in *out are arena copies. ONE or NONE. */
+    enum cp_qs (*call_get)(struct cp_store_conn *c, int64_t tenant_id, const char *id_or_external,
+                           struct cp_arena *arena, struct cp_call *out);
 };
 
 /* The connection's public head; backends embed it first in their own connection struct. */

@@ -33,8 +33,57 @@ static const char m001_foundation[] =
     ") WITHOUT ROWID;\n"
     "CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);\n";
 
+/*
+ * Calls: the union of the faces' fields. Filterable fields are plain columns; JSON-valued
+ * fields (costs, metadata, analysis, latency, transcript turns) are TEXT holding JSON written
+ * by callproof. The primary key leads with the tenant, so every lookup is tenant-scoped by
+ * construction; ids are UUIDv7, so inserts append at the right edge of the B-tree.
+ */
+static const char m002_calls[] =
+    "CREATE TABLE calls (\n"
+    "  tenant_id            INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  id                   TEXT NOT NULL,\n"
+    "  external_id          TEXT,\n"
+    "  direction            TEXT,\n"
+    "  status               TEXT NOT NULL,\n"
+    "  outcome              TEXT,\n"
+    "  type                 TEXT,\n"
+    "  from_number          TEXT,\n"
+    "  to_number            TEXT,\n"
+    "  user_id              TEXT,\n"
+    "  agent_id             TEXT,\n"
+    "  phone_number_id      TEXT,\n"
+    "  agent_name           TEXT,\n"
+    "  campaign_id          TEXT,\n"
+    "  started_at           INTEGER,\n"
+    "  ended_at             INTEGER,\n"
+    "  duration_s           INTEGER,\n"
+    "  talk_time_s          INTEGER,\n"
+    "  transcript           TEXT,\n"
+    "  turns_json           TEXT,\n"
+    "  recording_url        TEXT,\n"
+    "  recording_available  INTEGER NOT NULL DEFAULT 0,\n"
+    "  analysis_json        TEXT,\n"
+    "  latency_json         TEXT,\n"
+    "  costs_json           TEXT,\n"
+    "  metadata_json        TEXT,\n"
+    "  telephony_provider   TEXT,\n"
+    "  telephony_id         TEXT,\n"
+    "  human_detection      TEXT,\n"
+    "  do_not_call_result   INTEGER,\n"
+    "  hipaa_compliant      INTEGER NOT NULL DEFAULT 0,\n"
+    "  on_no_human_answer   TEXT,\n"
+    "  error_message        TEXT,\n"
+    "  created_at           INTEGER NOT NULL,\n"
+    "  updated_at           INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (tenant_id, id)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE UNIQUE INDEX calls_external ON calls(tenant_id, external_id)\n"
+    "  WHERE external_id IS NOT NULL;\n";
+
 const struct cp_sqlite_migration cp_sqlite_migrations[] = {
     {1, "foundation: tenants, api keys, idempotency", m001_foundation},
+    {2, "calls", m002_calls},
 };
 
 const int cp_sqlite_n_migrations =

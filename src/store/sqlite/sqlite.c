@@ -34,8 +34,14 @@ enum stmt_id {
     ST_IDEM_GET,
     ST_IDEM_PUT,
     ST_IDEM_PURGE,
+    ST_CALL_INSERT,
+    ST_CALL_GET,
     ST__COUNT
 };
+
+/* Column order shared by call insert and select; bind_call/read_call follow it. */
+#define CALL_COLS                                                                                  \
+    "id, external_id, direction, status, outcome, type, from_number, to_number, user_id, agent_id, phone_number_id, agent_name, campaign_id, started_at, ended_at, duration_s, talk_time_s, transcript, turns_json, recording_url, recording_available, analysis_json, latency_json, costs_json, metadata_json, telephony_provider, telephony_id, human_detection, do_not_call_result, hipaa_compliant, on_no_human_answer, error_message, created_at, updated_at"
 
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_TENANT_INSERT] = "INSERT INTO tenants(name, created_at) VALUES (?1, ?2) "
@@ -61,6 +67,12 @@ static const char *const stmt_sql[ST__COUNT] = {
                     "status, content_type, location, body, created_at) "
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_IDEM_PURGE] = "DELETE FROM idempotency_keys WHERE created_at < ?1",
+    [ST_CALL_INSERT] = "INSERT INTO calls(tenant_id, " CALL_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35) "
+                       "ON CONFLICT DO NOTHING",
+    /* By server id first, then by the tenant's external id: both are unique per tenant. */
+    [ST_CALL_GET] = "SELECT " CALL_COLS " FROM calls WHERE tenant_id = ?1 AND id = ?2 "
+                    "UNION ALL SELECT " CALL_COLS " FROM calls WHERE tenant_id = ?1 "
+                    "AND external_id = ?2 AND id <> ?2 LIMIT 1",
 };
 
 struct sq_state {
@@ -554,6 +566,163 @@ sq_idem_purge(struct cp_store_conn *cc, int64_t before_ms, int64_t *out_n)
     return qs < 0 ? qs : CP_QS_ONE;
 }
 
+/* ---- calls ---- */
+
+static void
+bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v != NULL)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static void
+bind_int_or_null(sqlite3_stmt *s, int i, int64_t v, int64_t unset)
+{
+    if (v != unset)
+        sqlite3_bind_int64(s, i, v);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+/* Bind the CALL_COLS columns starting at parameter `first`. */
+static void
+bind_call(sqlite3_stmt *s, int first, const struct cp_call *c)
+{
+    int i = first;
+    bind_text_or_null(s, i++, c->id);
+    bind_text_or_null(s, i++, c->external_id);
+    bind_text_or_null(s, i++, cp_direction_name(c->direction));
+    bind_text_or_null(s, i++, cp_status_name(c->status));
+    bind_text_or_null(s, i++, cp_outcome_name(c->outcome));
+    bind_text_or_null(s, i++, c->type);
+    bind_text_or_null(s, i++, c->from_number);
+    bind_text_or_null(s, i++, c->to_number);
+    bind_text_or_null(s, i++, c->user_id);
+    bind_text_or_null(s, i++, c->agent_id);
+    bind_text_or_null(s, i++, c->phone_number_id);
+    bind_text_or_null(s, i++, c->agent_name);
+    bind_text_or_null(s, i++, c->campaign_id);
+    bind_int_or_null(s, i++, c->started_ms, 0);
+    bind_int_or_null(s, i++, c->ended_ms, 0);
+    bind_int_or_null(s, i++, c->duration_s, -1);
+    bind_int_or_null(s, i++, c->talk_time_s, -1);
+    bind_text_or_null(s, i++, c->transcript);
+    bind_text_or_null(s, i++, c->turns_json);
+    bind_text_or_null(s, i++, c->recording_url);
+    sqlite3_bind_int(s, i++, c->recording_available);
+    bind_text_or_null(s, i++, c->analysis_json);
+    bind_text_or_null(s, i++, c->latency_metrics_json);
+    bind_text_or_null(s, i++, c->costs_json);
+    bind_text_or_null(s, i++, c->metadata_json);
+    bind_text_or_null(s, i++, c->telephony_provider);
+    bind_text_or_null(s, i++, c->telephony_id);
+    bind_text_or_null(s, i++, c->human_detection_result);
+    bind_int_or_null(s, i++, (int64_t)c->do_not_call_result, CP_TRI_UNSET);
+    sqlite3_bind_int(s, i++, c->hipaa_compliant);
+    bind_text_or_null(s, i++, c->on_no_human_answer);
+    bind_text_or_null(s, i++, c->error_message);
+    sqlite3_bind_int64(s, i++, c->created_ms);
+    sqlite3_bind_int64(s, i++, c->updated_ms);
+}
+
+static const char *
+col_text(sqlite3_stmt *s, int i, struct cp_arena *a)
+{
+    if (sqlite3_column_type(s, i) == SQLITE_NULL)
+        return NULL;
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return cp_arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(s, i));
+}
+
+static int64_t
+col_int(sqlite3_stmt *s, int i, int64_t unset)
+{
+    return sqlite3_column_type(s, i) == SQLITE_NULL ? unset : sqlite3_column_int64(s, i);
+}
+
+/* Read the CALL_COLS columns (from column 0) of the current row. */
+static void
+read_call(sqlite3_stmt *s, struct cp_arena *a, struct cp_call *c)
+{
+    int i = 0;
+    const char *v;
+    cp_call_init(c);
+    snprintf(c->id, sizeof(c->id), "%s", (const char *)sqlite3_column_text(s, i++));
+    c->external_id = col_text(s, i++, a);
+    if ((v = col_text(s, i++, a)) != NULL)
+        cp_direction_parse(v, &c->direction);
+    if ((v = col_text(s, i++, a)) != NULL)
+        cp_status_parse(v, &c->status);
+    if ((v = col_text(s, i++, a)) != NULL)
+        cp_outcome_parse(v, &c->outcome);
+    c->type = col_text(s, i++, a);
+    c->from_number = col_text(s, i++, a);
+    c->to_number = col_text(s, i++, a);
+    c->user_id = col_text(s, i++, a);
+    c->agent_id = col_text(s, i++, a);
+    c->phone_number_id = col_text(s, i++, a);
+    c->agent_name = col_text(s, i++, a);
+    c->campaign_id = col_text(s, i++, a);
+    c->started_ms = col_int(s, i++, 0);
+    c->ended_ms = col_int(s, i++, 0);
+    c->duration_s = col_int(s, i++, -1);
+    c->talk_time_s = col_int(s, i++, -1);
+    c->transcript = col_text(s, i++, a);
+    c->turns_json = col_text(s, i++, a);
+    c->recording_url = col_text(s, i++, a);
+    c->recording_available = col_int(s, i++, 0) != 0;
+    c->analysis_json = col_text(s, i++, a);
+    c->latency_metrics_json = col_text(s, i++, a);
+    c->costs_json = col_text(s, i++, a);
+    c->metadata_json = col_text(s, i++, a);
+    c->telephony_provider = col_text(s, i++, a);
+    c->telephony_id = col_text(s, i++, a);
+    c->human_detection_result = col_text(s, i++, a);
+    c->do_not_call_result = (enum cp_tristate)col_int(s, i++, CP_TRI_UNSET);
+    c->hipaa_compliant = col_int(s, i++, 0) != 0;
+    c->on_no_human_answer = col_text(s, i++, a);
+    c->error_message = col_text(s, i++, a);
+    c->created_ms = col_int(s, i++, 0);
+    c->updated_ms = col_int(s, i++, 0);
+}
+
+static enum cp_qs
+sq_call_insert(struct cp_store_conn *cc, const struct cp_call *call)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_CALL_INSERT);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_int64(s, 1, call->tenant_id);
+    bind_call(s, 2, call);
+    return exec_change(c, s, "call insert");
+}
+
+static enum cp_qs
+sq_call_get(struct cp_store_conn *cc, int64_t tenant_id, const char *id_or_external,
+            struct cp_arena *arena, struct cp_call *out)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_CALL_GET);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_int64(s, 1, tenant_id);
+    sqlite3_bind_text(s, 2, id_or_external, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    enum cp_qs qs = CP_QS_NONE;
+    if (rc == SQLITE_ROW) {
+        read_call(s, arena, out);
+        out->tenant_id = tenant_id;
+        qs = CP_QS_ONE;
+    } else if (rc != SQLITE_DONE) {
+        qs = qs_from_rc(c, rc, "call get");
+    }
+    done(s);
+    return qs;
+}
+
 static const struct cp_store_ops sq_ops = {
     .backend = "sqlite",
     .begin = sq_begin,
@@ -569,6 +738,8 @@ static const struct cp_store_ops sq_ops = {
     .idem_get = sq_idem_get,
     .idem_put = sq_idem_put,
     .idem_purge = sq_idem_purge,
+    .call_insert = sq_call_insert,
+    .call_get = sq_call_get,
 };
 
 const struct cp_store_backend cp_store_sqlite_backend = {

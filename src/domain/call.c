@@ -1,0 +1,159 @@
+/*
+ * Call model rules: ids, phone numbers, enum names and the status machine. Pure functions.
+ */
+#include "domain/call.h"
+
+#include <string.h>
+
+#include "core/util.h"
+#include "crypto/crypto.h"
+
+void
+cp_call_init(struct cp_call *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->duration_s = -1;
+    c->talk_time_s = -1;
+}
+
+void
+cp_uuid_v7(int64_t now_ms, char out[CP_UUID_LEN + 1])
+{
+    uint8_t b[16];
+    cp_crypto_random(b, sizeof(b));
+    uint64_t ts = (uint64_t)now_ms;
+    for (int i = 0; i < 6; i++)
+        b[i] = (uint8_t)(ts >> (40 - 8 * i));
+    b[6] = (uint8_t)(0x70 | (b[6] & 0x0f)); /* version 7 */
+    b[8] = (uint8_t)(0x80 | (b[8] & 0x3f)); /* variant 10 */
+    char hex[33];
+    cp_hex_encode(b, sizeof(b), hex);
+    size_t o = 0;
+    for (int i = 0; i < 32; i++) {
+        if (i == 8 || i == 12 || i == 16 || i == 20)
+            out[o++] = '-';
+        out[o++] = hex[i];
+    }
+    out[o] = '\0';
+}
+
+bool
+cp_uuid_valid(const char *s)
+{
+    if (s == NULL || strlen(s) != CP_UUID_LEN)
+        return false;
+    for (int i = 0; i < CP_UUID_LEN; i++) {
+        char c = s[i];
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (c != '-')
+                return false;
+        } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+const char *
+cp_check_e164(const char *s)
+{
+    static const char msg[] = "an E.164 phone number such as +15551234567";
+    size_t n = strlen(s);
+    if (n < 9 || n > 16 || s[0] != '+' || s[1] < '1' || s[1] > '9')
+        return msg;
+    for (size_t i = 2; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return msg;
+    return NULL;
+}
+
+const char *
+cp_check_phone(const char *s)
+{
+    if (strcmp(s, "anonymous") == 0)
+        return NULL;
+    return cp_check_e164(s) == NULL
+               ? NULL
+               : "an E.164 phone number such as +15551234567, or \"anonymous\"";
+}
+
+const char *
+cp_check_uuid(const char *s)
+{
+    return cp_uuid_valid(s) ? NULL : "a UUID such as 3c90c3cc-0d44-4b50-8888-8dd25736052a";
+}
+
+static const char *const dir_names[] = {NULL, "inbound", "outbound"};
+static const char *const status_names[] = {"not_started", "in_progress", "ended", "error"};
+static const char *const outcome_names[] = {NULL,    "completed", "no_answer",
+                                            "busy",  "voicemail", "failed"};
+
+static bool
+parse_name(const char *s, const char *const *names, size_t n, int *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (names[i] != NULL && strcmp(names[i], s) == 0) {
+            *out = (int)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+const char *
+cp_direction_name(enum cp_direction d)
+{
+    return (unsigned)d < CP_ARRAY_LEN(dir_names) ? dir_names[d] : NULL;
+}
+
+bool
+cp_direction_parse(const char *s, enum cp_direction *out)
+{
+    int v;
+    if (!parse_name(s, dir_names, CP_ARRAY_LEN(dir_names), &v))
+        return false;
+    *out = (enum cp_direction)v;
+    return true;
+}
+
+const char *
+cp_status_name(enum cp_call_status s)
+{
+    return (unsigned)s < CP_ARRAY_LEN(status_names) ? status_names[s] : "not_started";
+}
+
+bool
+cp_status_parse(const char *s, enum cp_call_status *out)
+{
+    int v;
+    if (!parse_name(s, status_names, CP_ARRAY_LEN(status_names), &v))
+        return false;
+    *out = (enum cp_call_status)v;
+    return true;
+}
+
+const char *
+cp_outcome_name(enum cp_outcome o)
+{
+    return (unsigned)o < CP_ARRAY_LEN(outcome_names) ? outcome_names[o] : NULL;
+}
+
+bool
+cp_outcome_parse(const char *s, enum cp_outcome *out)
+{
+    int v;
+    if (!parse_name(s, outcome_names, CP_ARRAY_LEN(outcome_names), &v))
+        return false;
+    *out = (enum cp_outcome)v;
+    return true;
+}
+
+bool
+cp_status_transition_ok(enum cp_call_status from, enum cp_call_status to)
+{
+    if (from == to)
+        return true;
+    if (from == CP_ST_ENDED || from == CP_ST_ERROR)
+        return false;
+    return to > from;
+}

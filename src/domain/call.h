@@ -1,0 +1,97 @@
+/*
+ * The one call record behind every face (Ovia snake_case, Vocode, contact-center camelCase,
+ * post-call). Faces translate names and casing; the record and its rules live here.
+ *
+ * Unset values: strings are NULL, times are 0 (ms since the epoch; no call predates 1970),
+ * durations are -1, tri-state booleans use enum cp_tristate. JSON-valued fields (costs,
+ * metadata, analysis, latency metrics, transcript turns) are kept as serialized JSON text
+ * produced by callproof's own writer, so the store never has to understand them.
+ */
+#ifndef CP_DOMAIN_CALL_H
+#define CP_DOMAIN_CALL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CP_UUID_LEN 36
+
+enum cp_direction { CP_DIR_NONE = 0, CP_DIR_INBOUND, CP_DIR_OUTBOUND };
+enum cp_call_status { CP_ST_NOT_STARTED = 0, CP_ST_IN_PROGRESS, CP_ST_ENDED, CP_ST_ERROR };
+enum cp_outcome {
+    CP_OUT_NONE = 0,
+    CP_OUT_COMPLETED,
+    CP_OUT_NO_ANSWER,
+    CP_OUT_BUSY,
+    CP_OUT_VOICEMAIL,
+    CP_OUT_FAILED
+};
+enum cp_tristate { CP_TRI_UNSET = 0, CP_TRI_FALSE, CP_TRI_TRUE };
+
+struct cp_call {
+    char id[CP_UUID_LEN + 1]; /* server id, UUIDv7 */
+    const char *external_id;  /* tenant's own id, unique per tenant, or NULL */
+    int64_t tenant_id;
+
+    enum cp_direction direction;
+    enum cp_call_status status;
+    enum cp_outcome outcome;
+    const char *type; /* "phone_call", free text */
+    const char *from_number, *to_number;
+    const char *user_id, *agent_id, *phone_number_id; /* UUIDs (Ovia) */
+    const char *agent_name;
+    const char *campaign_id;
+
+    int64_t started_ms, ended_ms;
+    int64_t duration_s;  /* -1 = unknown */
+    int64_t talk_time_s; /* -1 = unknown */
+
+    const char *transcript;       /* full text */
+    const char *turns_json;       /* JSON array of {role, text, offset_ms} or NULL */
+    const char *recording_url;
+    bool recording_available;
+    const char *analysis_json;        /* any JSON value or NULL */
+    const char *latency_metrics_json; /* any JSON value or NULL */
+    const char *costs_json;           /* JSON object or NULL */
+    const char *metadata_json;        /* JSON object or NULL */
+
+    const char *telephony_provider, *telephony_id;
+    const char *human_detection_result; /* human | no_human */
+    enum cp_tristate do_not_call_result;
+    bool hipaa_compliant;
+    const char *on_no_human_answer; /* continue | hangup */
+    const char *error_message;
+
+    int64_t created_ms, updated_ms;
+};
+
+/* Set the unset markers (durations -1) and zero the rest. */
+void cp_call_init(struct cp_call *c);
+
+/* Fresh UUIDv7 (RFC 9562): 48-bit ms timestamp, then random bits. Time-ordered ids keep
+ * B-tree inserts at the right edge instead of scattering pages. */
+void cp_uuid_v7(int64_t now_ms, char out[CP_UUID_LEN + 1]);
+/* True for the 8-4-4-4-12 hex form (any version; either case). */
+bool cp_uuid_valid(const char *s);
+
+/* NULL if s is a valid E.164 number (+ then 8..15 digits, first digit not 0) or "anonymous";
+ * else a message fragment for cp_jspec ("an E.164 phone number ..."). */
+const char *cp_check_phone(const char *s);
+/* Same check without "anonymous". */
+const char *cp_check_e164(const char *s);
+/* cp_jspec check for UUIDs. */
+const char *cp_check_uuid(const char *s);
+
+/* Names as stored and as the snake_case faces show them; parse returns false if unknown. */
+const char *cp_direction_name(enum cp_direction d); /* "inbound"/"outbound"/NULL */
+bool cp_direction_parse(const char *s, enum cp_direction *out);
+const char *cp_status_name(enum cp_call_status s);
+bool cp_status_parse(const char *s, enum cp_call_status *out);
+const char *cp_outcome_name(enum cp_outcome o); /* NULL for NONE */
+bool cp_outcome_parse(const char *s, enum cp_outcome *out);
+
+/* Status only moves forward: not_started -> in_progress -> ended|error (skipping allowed);
+ * a terminal status never changes. True if from -> to is allowed (to == from is allowed). */
+bool cp_status_transition_ok(enum cp_call_status from, enum cp_call_status to);
+
+#endif

@@ -1,0 +1,153 @@
+/*
+ * Validation of JSON-valued call fields and the Ovia call object writer. Stored JSON text is
+ * always our own serialization of validated input, so reading it back never needs re-checking.
+ */
+#include "handlers/call_json.h"
+
+#include <float.h>
+#include <string.h>
+
+#include "json/spec.h"
+
+const char *
+cp_call_costs_parse(const cJSON *costs, struct cp_arena *a, struct cp_error *err)
+{
+    double llm = 0, stt = 0, tts = 0, total = 0;
+    double tts_chars = 0, prompt = 0, completion = 0, stt_secs = 0;
+    bool has[8] = {false};
+    const cJSON *details = NULL;
+    struct cp_jspec spec[] = {
+        {.name = "llm", .type = CP_JT_NUMBER, .dmin = 0, .dmax = 1e12, .out = &llm, .present = &has[0]},
+        {.name = "stt", .type = CP_JT_NUMBER, .dmin = 0, .dmax = 1e12, .out = &stt, .present = &has[1]},
+        {.name = "tts", .type = CP_JT_NUMBER, .dmin = 0, .dmax = 1e12, .out = &tts, .present = &has[2]},
+        {.name = "total", .type = CP_JT_NUMBER, .dmin = 0, .dmax = 1e12, .out = &total, .present = &has[3]},
+        CP_JSPEC_OBJECT("details", &details, 0, 16),
+        CP_JSPEC_END,
+    };
+    if (cp_jspec_parse(costs, spec, "costs", err) != CP_OK)
+        return NULL;
+    struct cp_jspec dspec[] = {
+        {.name = "tts_characters", .type = CP_JT_NUMBER, .dmin = 0, .dmax = 1e15, .out = &tts_chars, .present = &has[4]},
+        {.name = "llm_prompt_tokens", .type = CP_JT_NUMBER, .dmin = 0, .dmax = 1e15, .out = &prompt, .present = &has[5]},
+        {.name = "llm_completion_tokens", .type = CP_JT_NUMBER, .dmin = 0, .dmax = 1e15, .out = &completion, .present = &has[6]},
+        {.name = "stt_audio_duration_seconds", .type = CP_JT_NUMBER, .dmin = 0, .dmax = 1e15, .out = &stt_secs, .present = &has[7]},
+        CP_JSPEC_END,
+    };
+    if (details != NULL && cp_jspec_parse(details, dspec, "costs.details", err) != CP_OK)
+        return NULL;
+
+    struct cp_buf b = CP_BUF_INIT;
+    struct cp_jw w;
+    cp_jw_init(&w, &b);
+    cp_jw_obj_begin(&w);
+    static const char *const names[] = {"llm", "stt", "tts", "total"};
+    const double vals[] = {llm, stt, tts, total};
+    for (int i = 0; i < 4; i++) {
+        cp_jw_key(&w, names[i]);
+        if (has[i])
+            cp_jw_double(&w, vals[i]);
+        else
+            cp_jw_null(&w);
+    }
+    cp_jw_key(&w, "details");
+    cp_jw_obj_begin(&w);
+    static const char *const dnames[] = {"tts_characters", "llm_prompt_tokens",
+                                         "llm_completion_tokens", "stt_audio_duration_seconds"};
+    const double dvals[] = {tts_chars, prompt, completion, stt_secs};
+    for (int i = 0; i < 4; i++) {
+        cp_jw_key(&w, dnames[i]);
+        if (has[4 + i])
+            cp_jw_double(&w, dvals[i]);
+        else
+            cp_jw_null(&w);
+    }
+    cp_jw_obj_end(&w);
+    cp_jw_obj_end(&w);
+    const char *out = cp_arena_strndup(a, b.data, b.len);
+    cp_buf_free(&b);
+    return out;
+}
+
+const char *
+cp_call_metadata_parse(const cJSON *meta, const char *field, struct cp_arena *a,
+                       struct cp_error *err)
+{
+    if (cJSON_GetArraySize(meta) > CP_METADATA_MAX_MEMBERS) {
+        cp_error_set(err, CP_ERR_INVALID_FIELD, field,
+                     "Field '%s' may have at most %d members.", field, CP_METADATA_MAX_MEMBERS);
+        return NULL;
+    }
+    char *text = cJSON_PrintUnformatted(meta);
+    if (text == NULL) {
+        cp_error_set(err, CP_ERR_INTERNAL, NULL, "Could not serialise '%s'.", field);
+        return NULL;
+    }
+    size_t n = strlen(text);
+    const char *out = n <= CP_METADATA_MAX_BYTES ? cp_arena_strndup(a, text, n) : NULL;
+    cJSON_free(text);
+    if (out == NULL)
+        cp_error_set(err, CP_ERR_INVALID_FIELD, field, "Field '%s' may be at most %d bytes.",
+                     field, CP_METADATA_MAX_BYTES);
+    return out;
+}
+
+static void
+kraw_or_null(struct cp_jw *w, const char *key, const char *json)
+{
+    cp_jw_key(w, key);
+    if (json != NULL)
+        cp_jw_raw(w, json, strlen(json));
+    else
+        cp_jw_null(w);
+}
+
+static void
+kint_or_null(struct cp_jw *w, const char *key, int64_t v)
+{
+    cp_jw_key(w, key);
+    if (v >= 0)
+        cp_jw_int(w, v);
+    else
+        cp_jw_null(w);
+}
+
+void
+cp_call_write_ovia(struct cp_jw *w, const struct cp_call *c)
+{
+    cp_jw_obj_begin(w);
+    cp_jw_kstr(w, "id", c->id);
+    cp_jw_kstr(w, "call_id", c->external_id);
+    cp_jw_kstr(w, "user_id", c->user_id);
+    cp_jw_kstr(w, "agent_id", c->agent_id);
+    cp_jw_kstr(w, "type", c->type);
+    cp_jw_kstr(w, "direction", cp_direction_name(c->direction));
+    cp_jw_kstr(w, "from_number", c->from_number);
+    cp_jw_kstr(w, "to_number", c->to_number);
+    cp_jw_kstr(w, "phone_number_id", c->phone_number_id);
+    cp_jw_kstr(w, "status", cp_status_name(c->status));
+    cp_jw_kstr(w, "outcome", cp_outcome_name(c->outcome));
+    cp_jw_kstr(w, "campaign_id", c->campaign_id);
+    cp_jw_ktime(w, "started_at", c->started_ms);
+    cp_jw_ktime(w, "ended_at", c->ended_ms);
+    kint_or_null(w, "duration", c->duration_s);
+    cp_jw_kstr(w, "recording_url", c->recording_url);
+    cp_jw_kstr(w, "transcript", c->transcript);
+    cp_jw_kstr(w, "analysis", c->analysis_json);
+    cp_jw_kstr(w, "latency_metrics", c->latency_metrics_json);
+    cp_jw_key(w, "agent");
+    cp_jw_obj_begin(w);
+    cp_jw_kstr(w, "name", c->agent_name);
+    cp_jw_obj_end(w);
+    kraw_or_null(w, "metadata", c->metadata_json);
+    kraw_or_null(w, "costs", c->costs_json);
+    cp_jw_key(w, "transcript_objects");
+    if (c->turns_json != NULL)
+        cp_jw_raw(w, c->turns_json, strlen(c->turns_json));
+    else {
+        cp_jw_arr_begin(w);
+        cp_jw_arr_end(w);
+    }
+    cp_jw_ktime(w, "created_at", c->created_ms);
+    cp_jw_ktime(w, "updated_at", c->updated_ms);
+    cp_jw_obj_end(w);
+}
