@@ -63,6 +63,19 @@ else
     echo "  docs/ERRORS.md is stale: run 'make docs' and commit it   0 passed, 1 failed"
 fi
 
+# Every setting `serve --help` lists must be in README's configuration table.
+missing=""
+for flag in $(build/callproof serve --help | sed -n 's/^  \(--[a-z0-9-]*\).*/\1/p'); do
+    grep -q -- "\`$flag" README.md || missing="$missing $flag"
+done
+if [ -z "$missing" ]; then
+    passed=$((passed + 1))
+    echo "  README documents every serve setting       1 passed, 0 failed"
+else
+    failed=$((failed + 1))
+    echo "  README lacks settings:$missing   0 passed, 1 failed"
+fi
+
 echo "== unit (release)"
 for t in build/unit/test_*; do
     [ -x "$t" ] && run_unit "unit/$(basename "$t")" "$t"
