@@ -9,8 +9,11 @@
  *   - every number is finite, and a number written as an integer (no '.', 'e' or 'E') lies
  *     within +-2^53, because cJSON holds numbers as doubles and anything larger silently
  *     loses precision;
- *   - the top level is an object, and nothing but whitespace follows it.
- * Syntax errors name the line and column (1-based) of the offending byte.
+ *   - the top level is an object, and nothing but whitespace follows it;
+ *   - the text is strictly RFC 8259 (cJSON also takes leading zeros, "1.", raw control
+ *     characters in strings, any byte <= 0x20 as whitespace, and skips a leading BOM).
+ * Syntax errors name the line and column (1-based; columns count characters) of the offending
+ * byte and say what is wrong there.
  */
 #ifndef CP_JSON_JSON_H
 #define CP_JSON_JSON_H

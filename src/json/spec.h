@@ -7,9 +7,10 @@
  *   const char *type = NULL; int64_t dur = 0; bool has_dur = false;
  *   struct cp_jspec spec[] = {
  *       CP_JSPEC_STRING("type", &type, CP_JF_REQUIRED, 1, 64),
- *       CP_JSPEC_INT("duration", &dur, &has_dur, 0, 86400 * 7),
+ *       CP_JSPEC_INT("duration", &dur, 0, 0, 86400 * 7),
  *       CP_JSPEC_END,
  *   };
+ *   spec[1].present = &has_dur; // only needed to tell "absent" from "sent as 0"
  *   if (cp_jspec_parse(body, spec, "", &err) != CP_OK) return reply_error(&err);
  *
  * Outputs are borrowed pointers into the cJSON tree (strings, objects, arrays): they live as
