@@ -31,12 +31,15 @@ define flavour
 $(1)OBJS := $$(patsubst src/%.c,$(2)/obj/%.o,$$(SRCS))
 $(2)/obj/%.o: src/%.c $$(HDRS) Makefile
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(CPPFLAGS_ALL) $$(WARN) $(3) -c $$< -o $$@
+	@echo "  CC      $$@"
+	@$$(CC) $$(CPPFLAGS_ALL) $$(WARN) $(3) -c $$< -o $$@
 $(2)/callproof: $$($(1)OBJS) $(2)/obj/main.o
-	$$(CC) $(3) -o $$@ $$^ $$(PKG_LIBS) -lpthread -lm
+	@echo "  LINK    $$@"
+	@$$(CC) $(3) -o $$@ $$^ $$(PKG_LIBS) -lpthread -lm
 $(2)/unit/%: tests/unit/%.c $$($(1)OBJS) tests/unit/unit.h
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(CPPFLAGS_ALL) -Itests/unit $$(WARN) $(3) -o $$@ $$< $$($(1)OBJS) $$(PKG_LIBS) -lcmocka -lpthread -lm
+	@echo "  LINK    $$@"
+	@$$(CC) $$(CPPFLAGS_ALL) -Itests/unit $$(WARN) $(3) -o $$@ $$< $$($(1)OBJS) $$(PKG_LIBS) -lcmocka -lpthread -lm
 $(1)UNITS := $$(patsubst tests/unit/%.c,$(2)/unit/%,$$(UNIT_SRCS))
 endef
 
