@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 
@@ -22,6 +23,9 @@ usage(FILE *out)
 int
 main(int argc, char **argv)
 {
+    /* Everything callproof writes (database, WAL, later recordings and keys) is for its own
+     * user only. */
+    umask(077);
     if (argc < 2) {
         usage(stderr);
         return 2;

@@ -174,3 +174,20 @@ test('a client from another address is served while 127.0.0.1 is at its connecti
   }
   assert.equal(await srv.stop(), 0);
 });
+
+test('everything the server writes in the data directory is readable by its owner only', async () => {
+  const { readdirSync, statSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const dir = tempDir();
+  dirs.push(dir);
+  const s = await serve({ dataDir: dir });
+  const created = await api(s.base, s.token).createCall();
+  assert.equal(created.status, 201, await created.text());
+  const entries = readdirSync(dir);
+  assert.ok(entries.includes('callproof.db'), `callproof.db in ${entries}`);
+  for (const name of entries) {
+    const mode = statSync(join(dir, name)).mode & 0o777;
+    assert.equal(mode & 0o077, 0, `${name} has mode ${mode.toString(8)}`);
+  }
+  assert.equal(await s.stop(), 0);
+});
