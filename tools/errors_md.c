@@ -15,7 +15,8 @@ main(void)
     puts("Every error response from callproof has the same JSON body:\n");
     puts("```json");
     puts("{\"status\":\"error\",\"message\":\"Field 'to_number' must be an E.164 phone number "
-         "such as +15551234567.\",\"code\":\"invalid_field\",\"field\":\"to_number\",\"data\":null}");
+         "such as "
+         "+15551234567.\",\"code\":\"invalid_field\",\"field\":\"to_number\",\"data\":null}");
     puts("```\n");
     puts("- `message` is a sentence for humans; it may be reworded between releases.");
     puts("- `code` is stable: match on it in your code. Codes are never renamed or reused.");

@@ -19,8 +19,8 @@ int cp_cli_keys(int argc, char **argv);
  * max_positional). Returns 0 on success or the exit status to use (2 for usage errors).
  */
 typedef bool (*cp_cli_extra_fn)(const char *flag, const char *value, void *cls);
-int cp_cli_config(int argc, char **argv, struct cp_config *cfg, cp_cli_extra_fn extra_ok,
-                  void *cls, const char **out_positional, int max_positional, int *out_n_pos);
+int cp_cli_config(int argc, char **argv, struct cp_config *cfg, cp_cli_extra_fn extra_ok, void *cls,
+                  const char **out_positional, int max_positional, int *out_n_pos);
 
 /* mkdir -p with mode 0700 for the data directory. False (and errno) on failure. */
 bool cp_cli_mkdirs(const char *path);

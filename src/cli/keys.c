@@ -17,7 +17,8 @@ static void
 usage(FILE *out)
 {
     fputs("usage:\n"
-          "  callproof keys create --tenant NAME --scopes SCOPE[,SCOPE...] [--data DIR | --database URL]\n"
+          "  callproof keys create --tenant NAME --scopes SCOPE[,SCOPE...] [--data DIR | "
+          "--database URL]\n"
           "  callproof keys list   [--data DIR | --database URL]\n"
           "  callproof keys revoke KEY_ID [--data DIR | --database URL]\n\n"
           "Scopes: voice:read, voice:write, audio:download, consent:write, evidence:write,\n"

@@ -114,8 +114,7 @@ maintenance(struct cp_store *store, const struct cp_config *cfg)
     if (cp_store_run(c, true, purge_txn, &p) < 0)
         cp_log(CP_LOG_WARN, "maintenance: idempotency purge failed");
     else if (p.n > 0)
-        cp_log(CP_LOG_INFO, "maintenance: purged %lld expired idempotency records",
-               (long long)p.n);
+        cp_log(CP_LOG_INFO, "maintenance: purged %lld expired idempotency records", (long long)p.n);
     cp_store_release(c);
 }
 
@@ -189,9 +188,11 @@ cp_cli_serve(int argc, char **argv)
     }
     if (cfg.public_url[0] == '\0')
         snprintf(cfg.public_url, sizeof(cfg.public_url), "http://%s", cp_server_address(srv));
-    cp_log(CP_LOG_INFO, "callproof %s listening on %s (store %s at %s, %lld threads, "
-           "libmicrohttpd %s)", CP_VERSION, cp_server_address(srv), cp_store_backend(store),
-           cfg.database, (long long)cfg.threads, app.mhd_version);
+    cp_log(CP_LOG_INFO,
+           "callproof %s listening on %s (store %s at %s, %lld threads, "
+           "libmicrohttpd %s)",
+           CP_VERSION, cp_server_address(srv), cp_store_backend(store), cfg.database,
+           (long long)cfg.threads, app.mhd_version);
     if (fk.created) {
         printf("\nFirst start: created tenant 'default' and an API key with every scope.\n"
                "It is shown only this once; store it now:\n\n  %s\n\n"
@@ -209,8 +210,8 @@ cp_cli_serve(int argc, char **argv)
         if (sig < 0 && errno == EAGAIN)
             maintenance(store, &cfg);
     }
-    cp_log(CP_LOG_INFO, "received %s: draining (up to %llds)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
-           (long long)cfg.shutdown_timeout_s);
+    cp_log(CP_LOG_INFO, "received %s: draining (up to %llds)",
+           sig == SIGTERM ? "SIGTERM" : "SIGINT", (long long)cfg.shutdown_timeout_s);
     atomic_store(&app.draining, true);
     cp_server_quiesce(srv);
     if (!cp_server_wait_idle(srv, cfg.shutdown_timeout_s * 1000))

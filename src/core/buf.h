@@ -15,7 +15,10 @@ struct cp_buf {
     size_t cap;
 };
 
-#define CP_BUF_INIT {NULL, 0, 0}
+#define CP_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void cp_buf_free(struct cp_buf *b); /* frees data, leaves an empty buffer; NULL ok */
 void cp_buf_reserve(struct cp_buf *b, size_t extra);

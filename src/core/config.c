@@ -27,27 +27,45 @@ struct setting {
     const char *help;
 };
 
-#define STR(n, d, h) {#n, K_STR, offsetof(struct cp_config, n), sizeof(((struct cp_config *)0)->n), 0, 0, d, h}
-#define INT(n, mn, mx, d, h) {#n, K_INT, offsetof(struct cp_config, n), 0, mn, mx, d, h}
+#define STR(n, d, h)                                                                               \
+    {                                                                                              \
+#n, K_STR, offsetof(struct cp_config, n), sizeof(((struct cp_config *)0)->n), 0, 0, d, h   \
+    }
+#define INT(n, mn, mx, d, h)                                                                       \
+    {                                                                                              \
+#n, K_INT, offsetof(struct cp_config, n), 0, mn, mx, d, h                                  \
+    }
 
 static const struct setting settings[] = {
-    STR(listen, "127.0.0.1:8080", "address and port to serve on (HOST:PORT, [V6]:PORT; port 0 = any free port)"),
-    {"data", K_STR, offsetof(struct cp_config, data_dir), sizeof(((struct cp_config *)0)->data_dir), 0, 0, "./data", "data directory (SQLite database, and later recordings and signing keys)"},
-    STR(database, "", "database URL: a SQLite path or sqlite:PATH (default DATA/callproof.db); postgres://... is not built yet"),
-    STR(public_url, "", "URL clients reach this server at, used in links it hands out (default http://LISTEN)"),
-    {"config", K_STR, offsetof(struct cp_config, config_file), sizeof(((struct cp_config *)0)->config_file), 0, 0, "", "config file of `key = value` lines with these same names"},
+    STR(listen, "127.0.0.1:8080",
+        "address and port to serve on (HOST:PORT, [V6]:PORT; port 0 = any free port)"),
+    {"data", K_STR, offsetof(struct cp_config, data_dir), sizeof(((struct cp_config *)0)->data_dir),
+     0, 0, "./data", "data directory (SQLite database, and later recordings and signing keys)"},
+    STR(database, "",
+        "database URL: a SQLite path or sqlite:PATH (default DATA/callproof.db); postgres://... is "
+        "not built yet"),
+    STR(public_url, "",
+        "URL clients reach this server at, used in links it hands out (default http://LISTEN)"),
+    {"config", K_STR, offsetof(struct cp_config, config_file),
+     sizeof(((struct cp_config *)0)->config_file), 0, 0, "",
+     "config file of `key = value` lines with these same names"},
     STR(log_level, "info", "debug, info, warn or error"),
     INT(threads, 0, 256, "0", "HTTP worker threads (0 = one per CPU core)"),
     INT(max_body_bytes, 1024, 1LL << 30, "1048576", "largest JSON request body; larger -> 413"),
     INT(max_url_bytes, 256, 65536, "8192", "longest request URL (path and query); longer -> 414"),
-    INT(max_header_bytes, 1024, 1048576, "16384", "largest total size of request headers; larger -> 431"),
+    INT(max_header_bytes, 1024, 1048576, "16384",
+        "largest total size of request headers; larger -> 431"),
     INT(max_headers, 8, 1000, "64", "most request headers; more -> 431"),
     INT(max_connections, 4, 100000, "1024", "most open connections in total; more are refused"),
-    INT(max_connections_per_ip, 1, 100000, "128", "most open connections from one client address; more are refused"),
+    INT(max_connections_per_ip, 1, 100000, "128",
+        "most open connections from one client address; more are refused"),
     INT(idle_timeout_s, 1, 3600, "30", "close a connection idle this long (seconds)"),
-    INT(body_timeout_s, 1, 3600, "60", "cut off a request whose headers and body take longer (seconds)"),
-    INT(shutdown_timeout_s, 1, 3600, "30", "on SIGTERM, wait this long for in-flight requests (seconds)"),
-    INT(idempotency_ttl_hours, 24, 24 * 365, "24", "keep Idempotency-Key responses at least this long (hours)"),
+    INT(body_timeout_s, 1, 3600, "60",
+        "cut off a request whose headers and body take longer (seconds)"),
+    INT(shutdown_timeout_s, 1, 3600, "30",
+        "on SIGTERM, wait this long for in-flight requests (seconds)"),
+    INT(idempotency_ttl_hours, 24, 24 * 365, "24",
+        "keep Idempotency-Key responses at least this long (hours)"),
 };
 
 static const struct setting *
@@ -208,8 +226,7 @@ cp_config_print_help(FILE *out)
             env[i] = (char)toupper((unsigned char)settings[k].name[i]);
         env[i] = '\0';
         fprintf(out, "  --%-24s %s\n  %-26s env CALLPROOF_%s%s%s%s\n", flag, settings[k].help, "",
-                env, settings[k].def[0] ? ", default " : "", settings[k].def,
-                "");
+                env, settings[k].def[0] ? ", default " : "", settings[k].def, "");
     }
 }
 

@@ -85,8 +85,8 @@ cp_time_format_iso(int64_t ms, char out[CP_TIME_ISO_LEN])
     int64_t y;
     unsigned mo, d, h, mi, s, milli;
     split(ms, &y, &mo, &d, &h, &mi, &s, &milli);
-    snprintf(out, CP_TIME_ISO_LEN, "%04u-%02u-%02uT%02u:%02u:%02uZ", year4(y), mo % 100,
-             d % 100, h % 100, mi % 100, s % 100);
+    snprintf(out, CP_TIME_ISO_LEN, "%04u-%02u-%02uT%02u:%02u:%02uZ", year4(y), mo % 100, d % 100,
+             h % 100, mi % 100, s % 100);
 }
 
 void
@@ -95,8 +95,8 @@ cp_time_format_iso_ms(int64_t ms, char out[CP_TIME_ISO_MS_LEN])
     int64_t y;
     unsigned mo, d, h, mi, s, milli;
     split(ms, &y, &mo, &d, &h, &mi, &s, &milli);
-    snprintf(out, CP_TIME_ISO_MS_LEN, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", year4(y),
-             mo % 100, d % 100, h % 100, mi % 100, s % 100, milli % 1000);
+    snprintf(out, CP_TIME_ISO_MS_LEN, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", year4(y), mo % 100,
+             d % 100, h % 100, mi % 100, s % 100, milli % 1000);
 }
 
 /* Read exactly n decimal digits. */

@@ -85,8 +85,8 @@ cp_check_uuid(const char *s)
 
 static const char *const dir_names[] = {NULL, "inbound", "outbound"};
 static const char *const status_names[] = {"not_started", "in_progress", "ended", "error"};
-static const char *const outcome_names[] = {NULL,    "completed", "no_answer",
-                                            "busy",  "voicemail", "failed"};
+static const char *const outcome_names[] = {NULL,   "completed", "no_answer",
+                                            "busy", "voicemail", "failed"};
 
 static bool
 parse_name(const char *s, const char *const *names, size_t n, int *out)

@@ -46,8 +46,8 @@ struct cp_call {
     int64_t duration_s;  /* -1 = unknown */
     int64_t talk_time_s; /* -1 = unknown */
 
-    const char *transcript;       /* full text */
-    const char *turns_json;       /* JSON array of {role, text, offset_ms} or NULL */
+    const char *transcript; /* full text */
+    const char *turns_json; /* JSON array of {role, text, offset_ms} or NULL */
     const char *recording_url;
     bool recording_available;
     const char *analysis_json;        /* any JSON value or NULL */

@@ -17,20 +17,60 @@ cp_call_costs_parse(const cJSON *costs, struct cp_arena *a, struct cp_error *err
     bool has[8] = {false};
     const cJSON *details = NULL;
     struct cp_jspec spec[] = {
-        {.name = "llm", .type = CP_JT_NUMBER, .dmin = 0, .dmax = 1e12, .out = &llm, .present = &has[0]},
-        {.name = "stt", .type = CP_JT_NUMBER, .dmin = 0, .dmax = 1e12, .out = &stt, .present = &has[1]},
-        {.name = "tts", .type = CP_JT_NUMBER, .dmin = 0, .dmax = 1e12, .out = &tts, .present = &has[2]},
-        {.name = "total", .type = CP_JT_NUMBER, .dmin = 0, .dmax = 1e12, .out = &total, .present = &has[3]},
+        {.name = "llm",
+         .type = CP_JT_NUMBER,
+         .dmin = 0,
+         .dmax = 1e12,
+         .out = &llm,
+         .present = &has[0]},
+        {.name = "stt",
+         .type = CP_JT_NUMBER,
+         .dmin = 0,
+         .dmax = 1e12,
+         .out = &stt,
+         .present = &has[1]},
+        {.name = "tts",
+         .type = CP_JT_NUMBER,
+         .dmin = 0,
+         .dmax = 1e12,
+         .out = &tts,
+         .present = &has[2]},
+        {.name = "total",
+         .type = CP_JT_NUMBER,
+         .dmin = 0,
+         .dmax = 1e12,
+         .out = &total,
+         .present = &has[3]},
         CP_JSPEC_OBJECT("details", &details, 0, 16),
         CP_JSPEC_END,
     };
     if (cp_jspec_parse(costs, spec, "costs", err) != CP_OK)
         return NULL;
     struct cp_jspec dspec[] = {
-        {.name = "tts_characters", .type = CP_JT_NUMBER, .dmin = 0, .dmax = 1e15, .out = &tts_chars, .present = &has[4]},
-        {.name = "llm_prompt_tokens", .type = CP_JT_NUMBER, .dmin = 0, .dmax = 1e15, .out = &prompt, .present = &has[5]},
-        {.name = "llm_completion_tokens", .type = CP_JT_NUMBER, .dmin = 0, .dmax = 1e15, .out = &completion, .present = &has[6]},
-        {.name = "stt_audio_duration_seconds", .type = CP_JT_NUMBER, .dmin = 0, .dmax = 1e15, .out = &stt_secs, .present = &has[7]},
+        {.name = "tts_characters",
+         .type = CP_JT_NUMBER,
+         .dmin = 0,
+         .dmax = 1e15,
+         .out = &tts_chars,
+         .present = &has[4]},
+        {.name = "llm_prompt_tokens",
+         .type = CP_JT_NUMBER,
+         .dmin = 0,
+         .dmax = 1e15,
+         .out = &prompt,
+         .present = &has[5]},
+        {.name = "llm_completion_tokens",
+         .type = CP_JT_NUMBER,
+         .dmin = 0,
+         .dmax = 1e15,
+         .out = &completion,
+         .present = &has[6]},
+        {.name = "stt_audio_duration_seconds",
+         .type = CP_JT_NUMBER,
+         .dmin = 0,
+         .dmax = 1e15,
+         .out = &stt_secs,
+         .present = &has[7]},
         CP_JSPEC_END,
     };
     if (details != NULL && cp_jspec_parse(details, dspec, "costs.details", err) != CP_OK)
@@ -73,8 +113,8 @@ cp_call_metadata_parse(const cJSON *meta, const char *field, struct cp_arena *a,
                        struct cp_error *err)
 {
     if (cJSON_GetArraySize(meta) > CP_METADATA_MAX_MEMBERS) {
-        cp_error_set(err, CP_ERR_INVALID_FIELD, field,
-                     "Field '%s' may have at most %d members.", field, CP_METADATA_MAX_MEMBERS);
+        cp_error_set(err, CP_ERR_INVALID_FIELD, field, "Field '%s' may have at most %d members.",
+                     field, CP_METADATA_MAX_MEMBERS);
         return NULL;
     }
     char *text = cJSON_PrintUnformatted(meta);
@@ -86,8 +126,8 @@ cp_call_metadata_parse(const cJSON *meta, const char *field, struct cp_arena *a,
     const char *out = n <= CP_METADATA_MAX_BYTES ? cp_arena_strndup(a, text, n) : NULL;
     cJSON_free(text);
     if (out == NULL)
-        cp_error_set(err, CP_ERR_INVALID_FIELD, field, "Field '%s' may be at most %d bytes.",
-                     field, CP_METADATA_MAX_BYTES);
+        cp_error_set(err, CP_ERR_INVALID_FIELD, field, "Field '%s' may be at most %d bytes.", field,
+                     CP_METADATA_MAX_BYTES);
     return out;
 }
 

@@ -12,8 +12,8 @@
 
 static const char *const directions[] = {"inbound", "outbound", NULL};
 static const char *const statuses[] = {"not_started", "in_progress", "ended", "error", NULL};
-static const char *const outcomes[] = {"completed", "no_answer", "busy", "voicemail", "failed",
-                                       NULL};
+static const char *const outcomes[] = {"completed", "no_answer", "busy",
+                                       "voicemail", "failed",    NULL};
 
 #define ID_MAX 128
 #define TEXT_MAX (256 * 1024)
@@ -30,8 +30,8 @@ create_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
     if (qs < 0)
         return qs;
     if (qs == CP_QS_NONE) {
-        cp_reply_err(t->rep, CP_ERR_CONFLICT, "call_id",
-                     "A call with call_id '%s' already exists.", cc->call.external_id);
+        cp_reply_err(t->rep, CP_ERR_CONFLICT, "call_id", "A call with call_id '%s' already exists.",
+                     cc->call.external_id);
         return CP_QS_NONE;
     }
     cp_reply_json(t->rep, 201);
@@ -52,13 +52,33 @@ cp_h_calls_create(struct cp_req *req, struct cp_reply *rep)
     const char *direction = NULL, *status = NULL, *outcome = NULL;
     const cJSON *costs = NULL, *metadata = NULL, *agent = NULL;
     struct cp_jspec spec[] = {
-        {.name = "user_id", .type = CP_JT_STRING, .flags = CP_JF_REQUIRED, .check = cp_check_uuid, .out = &call->user_id},
-        {.name = "agent_id", .type = CP_JT_STRING, .flags = CP_JF_REQUIRED, .check = cp_check_uuid, .out = &call->agent_id},
+        {.name = "user_id",
+         .type = CP_JT_STRING,
+         .flags = CP_JF_REQUIRED,
+         .check = cp_check_uuid,
+         .out = &call->user_id},
+        {.name = "agent_id",
+         .type = CP_JT_STRING,
+         .flags = CP_JF_REQUIRED,
+         .check = cp_check_uuid,
+         .out = &call->agent_id},
         CP_JSPEC_STRING("type", &call->type, CP_JF_REQUIRED, 1, 64),
         CP_JSPEC_ENUM("direction", &direction, CP_JF_REQUIRED, directions),
-        {.name = "from_number", .type = CP_JT_STRING, .flags = CP_JF_REQUIRED, .check = cp_check_phone, .out = &call->from_number},
-        {.name = "to_number", .type = CP_JT_STRING, .flags = CP_JF_REQUIRED, .check = cp_check_phone, .out = &call->to_number},
-        {.name = "phone_number_id", .type = CP_JT_STRING, .flags = CP_JF_REQUIRED, .check = cp_check_uuid, .out = &call->phone_number_id},
+        {.name = "from_number",
+         .type = CP_JT_STRING,
+         .flags = CP_JF_REQUIRED,
+         .check = cp_check_phone,
+         .out = &call->from_number},
+        {.name = "to_number",
+         .type = CP_JT_STRING,
+         .flags = CP_JF_REQUIRED,
+         .check = cp_check_phone,
+         .out = &call->to_number},
+        {.name = "phone_number_id",
+         .type = CP_JT_STRING,
+         .flags = CP_JF_REQUIRED,
+         .check = cp_check_uuid,
+         .out = &call->phone_number_id},
         CP_JSPEC_STRING("call_id", &call->external_id, CP_JF_NULLABLE, 1, ID_MAX),
         CP_JSPEC_ENUM("status", &status, CP_JF_NULLABLE, statuses),
         CP_JSPEC_ENUM("outcome", &outcome, CP_JF_NULLABLE, outcomes),
@@ -99,7 +119,8 @@ cp_h_calls_create(struct cp_req *req, struct cp_reply *rep)
                      "Field 'ended_at' must not be before 'started_at'.");
         return;
     }
-    if (costs != NULL && (call->costs_json = cp_call_costs_parse(costs, &req->arena, &err)) == NULL) {
+    if (costs != NULL &&
+        (call->costs_json = cp_call_costs_parse(costs, &req->arena, &err)) == NULL) {
         cp_reply_error(rep, &err);
         return;
     }

@@ -81,8 +81,8 @@ check_framing(struct cp_req *req, struct cp_reply *rep)
         return false;
     }
     /* Headers whose repetition would let two parsers disagree about the request. */
-    static const char *const once[] = {"Authorization", "Idempotency-Key", "Content-Type",
-                                       "Host", "X-Request-Id"};
+    static const char *const once[] = {"Authorization", "Idempotency-Key", "Content-Type", "Host",
+                                       "X-Request-Id"};
     for (size_t i = 0; i < CP_ARRAY_LEN(once); i++) {
         if (cp_req_header_count(req, once[i]) > 1) {
             cp_reply_err(rep, CP_ERR_BAD_HEADER, once[i], "Header %s may be sent only once.",
@@ -231,9 +231,9 @@ cp_http_begin(struct cp_req *req, struct cp_reply *rep, int64_t *out_body_limit)
     req->method = cp_method_parse(req->method_name);
     unsigned allowed = 0;
     /* An unknown method (0) matches no route, so it gets the path's 405 or a 404. */
-    enum cp_route_match m = cp_route_match(cp_routes, cp_n_routes, req->method, req->path,
-                                           &req->arena, &req->route, req->params,
-                                           &req->n_params, &allowed);
+    enum cp_route_match m =
+        cp_route_match(cp_routes, cp_n_routes, req->method, req->path, &req->arena, &req->route,
+                       req->params, &req->n_params, &allowed);
     if (m == CP_ROUTE_NO_PATH) {
         cp_reply_err(rep, CP_ERR_NOT_FOUND, NULL, "No endpoint at %s.", req->path);
         return false;
@@ -266,8 +266,8 @@ cp_http_begin(struct cp_req *req, struct cp_reply *rep, int64_t *out_body_limit)
 
     int64_t limit = r->body_limit == 0 ? cfg->max_body_bytes : r->body_limit;
     const char *cl = cp_req_header(req, "Content-Length");
-    bool has_body = (cl != NULL && strcmp(cl, "0") != 0) ||
-                    cp_req_header(req, "Transfer-Encoding") != NULL;
+    bool has_body =
+        (cl != NULL && strcmp(cl, "0") != 0) || cp_req_header(req, "Transfer-Encoding") != NULL;
     if (r->json && has_body && !is_json_type(cp_req_header(req, "Content-Type"))) {
         cp_reply_err(rep, CP_ERR_UNSUPPORTED_MEDIA_TYPE, NULL,
                      "This endpoint takes Content-Type: application/json.");

@@ -128,8 +128,8 @@ lookup_txn(struct cp_store_conn *c, void *cls)
 {
     struct lookup *l = cls;
     int64_t ttl_ms = l->req->app->cfg->idempotency_ttl_hours * 3600 * 1000;
-    return c->ops->idem_get(c, l->req->auth.tenant_id, l->req->idem_key,
-                            cp_time_now_ms() - ttl_ms, &l->req->arena, &l->row);
+    return c->ops->idem_get(c, l->req->auth.tenant_id, l->req->idem_key, cp_time_now_ms() - ttl_ms,
+                            &l->req->arena, &l->row);
 }
 
 bool

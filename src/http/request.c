@@ -108,8 +108,7 @@ txn_wrap_fn(struct cp_store_conn *c, void *cls)
 }
 
 bool
-cp_req_transact(struct cp_req *req, struct cp_reply *rep, bool write, cp_req_txn_fn fn,
-                void *cls)
+cp_req_transact(struct cp_req *req, struct cp_reply *rep, bool write, cp_req_txn_fn fn, void *cls)
 {
     struct cp_store_conn *c = cp_req_conn(req, rep);
     if (c == NULL)

@@ -14,11 +14,11 @@
 #define CP_SCOPE_PUBLIC 0u /* no Authorization needed */
 
 struct cp_route {
-    unsigned method;      /* one enum cp_method; GET routes also answer HEAD */
-    const char *pattern;  /* "/api/v1/calls/{id}" */
-    uint32_t scope;       /* CP_SCOPE_* bit required, or CP_SCOPE_PUBLIC */
-    int64_t body_limit;   /* bytes; 0 = the configured max_body_bytes; -1 = no body allowed */
-    bool json;            /* body must be application/json and a JSON object */
+    unsigned method;     /* one enum cp_method; GET routes also answer HEAD */
+    const char *pattern; /* "/api/v1/calls/{id}" */
+    uint32_t scope;      /* CP_SCOPE_* bit required, or CP_SCOPE_PUBLIC */
+    int64_t body_limit;  /* bytes; 0 = the configured max_body_bytes; -1 = no body allowed */
+    bool json;           /* body must be application/json and a JSON object */
     cp_handler_fn handler;
 };
 

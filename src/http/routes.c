@@ -9,7 +9,10 @@
 #include "handlers/handlers.h"
 #include "http/route.h"
 
-#define R(m, pat, scope, limit, json, fn) {CP_M_##m, pat, scope, limit, json, fn}
+#define R(m, pat, scope, limit, json, fn)                                                          \
+    {                                                                                              \
+        CP_M_##m, pat, scope, limit, json, fn                                                      \
+    }
 
 const struct cp_route cp_routes[] = {
     R(GET, "/v1/health", CP_SCOPE_PUBLIC, -1, false, cp_h_health_get),

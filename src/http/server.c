@@ -48,10 +48,10 @@ struct conn_req {
     int64_t body_limit;
     int64_t deadline_mono_ms;
     size_t bytes_out;
-    bool began;      /* cp_http_begin ran */
-    bool reading;    /* accepting body bytes */
-    bool too_large;  /* body went over the limit: discard the rest, answer 413 */
-    bool answered;   /* a reply was queued */
+    bool began;     /* cp_http_begin ran */
+    bool reading;   /* accepting body bytes */
+    bool too_large; /* body went over the limit: discard the rest, answer 413 */
+    bool answered;  /* a reply was queued */
 };
 
 const char *
@@ -264,8 +264,8 @@ parse_listen(const char *listen, struct sockaddr_storage *out, socklen_t *out_le
     long p = strtol(port, &end, 10);
     if (*port == '\0' || *end != '\0' || p < 0 || p > 65535)
         goto bad;
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE};
+    struct addrinfo hints = {
+        .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
     struct addrinfo *res = NULL;
     if (getaddrinfo(host, port, &hints, &res) != 0 || res == NULL) {
         cp_error_set(err, CP_ERR_BAD_REQUEST, "listen", "Cannot resolve listen host '%s'.", host);
@@ -295,8 +295,8 @@ cp_server_start(struct cp_app *app, struct cp_error *out_err)
         cp_die("out of memory");
     srv->app = app;
 
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (sa.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     /* Per-connection memory holds the request line and headers (and MHD's read buffer). */
@@ -305,8 +305,8 @@ cp_server_start(struct cp_app *app, struct cp_error *out_err)
         mem = 32768;
     struct MHD_OptionItem pool[2] = {{MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}};
     if (cfg->threads > 1)
-        pool[0] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg->threads,
-                                          NULL};
+        pool[0] =
+            (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg->threads, NULL};
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_URI_LOG_CALLBACK, uri_log, srv,
@@ -338,8 +338,8 @@ cp_server_start(struct cp_app *app, struct cp_error *out_err)
             port = ntohs(s4->sin_port);
         }
     }
-    snprintf(srv->address, sizeof(srv->address),
-             bound.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u", hostbuf, port);
+    snprintf(srv->address, sizeof(srv->address), bound.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u",
+             hostbuf, port);
     return srv;
 }
 

@@ -88,8 +88,7 @@ struct cp_store_ops {
     /* Call cb for every key, oldest first. Returns the count (as a qs >= 0) or an error. */
     enum cp_qs (*key_list)(struct cp_store_conn *c, cp_key_list_cb cb, void *cls);
     /* Mark revoked at now_ms. ONE if it was active, NONE if unknown or already revoked. */
-    enum cp_qs (*key_revoke)(struct cp_store_conn *c, const struct cp_key_id *id,
-                             int64_t now_ms);
+    enum cp_qs (*key_revoke)(struct cp_store_conn *c, const struct cp_key_id *id, int64_t now_ms);
     /* Record use. Only writes when the stored value is older than now_ms - granularity_ms, so
      * a busy key costs one write per granularity, not one per request. */
     enum cp_qs (*key_touch)(struct cp_store_conn *c, const struct cp_key_id *id, int64_t now_ms,
@@ -100,8 +99,7 @@ struct cp_store_ops {
     /* Idempotency records. idem_get fills *out with copies allocated in arena; rows created
      * before not_before_ms are treated as absent (expired). ONE or NONE. */
     enum cp_qs (*idem_get)(struct cp_store_conn *c, int64_t tenant_id, const char *key,
-                           int64_t not_before_ms, struct cp_arena *arena,
-                           struct cp_idem_row *out);
+                           int64_t not_before_ms, struct cp_arena *arena, struct cp_idem_row *out);
     /* Insert, replacing an expired row with the same key. ONE. */
     enum cp_qs (*idem_put)(struct cp_store_conn *c, int64_t tenant_id, const char *key,
                            const struct cp_idem_row *row);

@@ -84,7 +84,10 @@ test_apikey__hash_binds_id_and_secret(void **state)
     struct cp_sha256 expect;
     struct cp_sha256_ctx ctx;
     cp_crypto_sha256_init(&ctx);
-    cp_crypto_sha256_update(&ctx, "callproof/apikey/v1\0" "0123456789abcdef\0", 20 + 17);
+    cp_crypto_sha256_update(&ctx,
+                            "callproof/apikey/v1\0"
+                            "0123456789abcdef\0",
+                            20 + 17);
     cp_crypto_sha256_update(&ctx, sec.b, 32);
     cp_crypto_sha256_final(&ctx, &expect);
     assert_true(cp_crypto_sha256_eq(&h1, &expect));

@@ -209,8 +209,8 @@ test_dispatch__401_variants(void **state)
     char unknown_id[128];
     snprintf(unknown_id, sizeof(unknown_id), "%s", auth_all);
     unknown_id[10] = unknown_id[10] == '0' ? '1' : '0';
-    const char *bad[] = {"Bearer", "Bearer ", "Bearer abc", "Basic dXNlcjpwYXNz", tampered,
-                         unknown_id, auth_revoked, "Bearer  cp_x"};
+    const char *bad[] = {"Bearer", "Bearer ",  "Bearer abc", "Basic dXNlcjpwYXNz",
+                         tampered, unknown_id, auth_revoked, "Bearer  cp_x"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         const char *h[] = {"Authorization", bad[i], NULL};
         run("GET", "/api/v1/calls/x", h, NULL, &r);
@@ -232,8 +232,13 @@ test_dispatch__403_names_scope(void **state)
     (void)state;
     auth_headers();
     struct result r;
-    const char *h[] = {"Authorization", auth_read, "Content-Type", "application/json",
-                       "Content-Length", "2", NULL};
+    const char *h[] = {"Authorization",
+                       auth_read,
+                       "Content-Type",
+                       "application/json",
+                       "Content-Length",
+                       "2",
+                       NULL};
     run("POST", "/api/v1/calls", h, "{}", &r);
     assert_int_equal(r.status, 403);
     assert_string_equal(r.code, "insufficient_scope");
@@ -246,17 +251,23 @@ test_dispatch__content_checks(void **state)
     (void)state;
     auth_headers();
     struct result r;
-    const char *h415[] = {"Authorization", auth_all, "Content-Type", "text/plain",
-                          "Content-Length", "2", NULL};
+    const char *h415[] = {
+        "Authorization", auth_all, "Content-Type", "text/plain", "Content-Length", "2", NULL};
     run("POST", "/api/v1/calls", h415, "{}", &r);
     assert_int_equal(r.status, 415);
-    const char *h413[] = {"Authorization", auth_all, "Content-Type", "application/json",
-                          "Content-Length", "4097", NULL};
+    const char *h413[] = {
+        "Authorization", auth_all, "Content-Type", "application/json", "Content-Length",
+        "4097",          NULL};
     run("POST", "/api/v1/calls", h413, NULL, &r);
     assert_int_equal(r.status, 413);
     assert_string_equal(r.code, "body_too_large");
-    const char *hjson[] = {"Authorization", auth_all, "Content-Type",
-                           "application/json; charset=utf-8", "Content-Length", "3", NULL};
+    const char *hjson[] = {"Authorization",
+                           auth_all,
+                           "Content-Type",
+                           "application/json; charset=utf-8",
+                           "Content-Length",
+                           "3",
+                           NULL};
     run("POST", "/api/v1/calls", hjson, "[1]", &r);
     assert_int_equal(r.status, 400);
     assert_string_equal(r.code, "invalid_json");
@@ -312,8 +323,7 @@ test_dispatch__request_id_echoed_only_if_sane(void **state)
     struct cp_req req;
     struct cp_reply rep;
     int64_t limit;
-    const char *ids[][2] = {{"abc-123", "abc-123"}, {"bad id with spaces", NULL},
-                            {"x\"y", NULL}};
+    const char *ids[][2] = {{"abc-123", "abc-123"}, {"bad id with spaces", NULL}, {"x\"y", NULL}};
     for (size_t i = 0; i < 3; i++) {
         cp_req_init(&req, &fx.app);
         cp_reply_init(&rep);
@@ -338,8 +348,9 @@ test_dispatch__idempotency_decisions(void **state)
     (void)state;
     auth_headers();
     struct result first, again, other;
-    const char *h[] = {"Authorization", auth_all, "Content-Type", "application/json",
-                       "Idempotency-Key", "key-1", NULL};
+    const char *h[] = {
+        "Authorization", auth_all, "Content-Type", "application/json", "Idempotency-Key",
+        "key-1",         NULL};
     run("POST", "/api/v1/calls", h, call_body, &first);
     assert_int_equal(first.status, 201);
     assert_null(rheader(&first, "Idempotent-Replayed"));
@@ -362,8 +373,9 @@ test_dispatch__idempotency_decisions(void **state)
     assert_int_equal(other.status, 422);
 
     /* The same key under another tenant is another key. */
-    const char *h2[] = {"Authorization", auth_other, "Content-Type", "application/json",
-                        "Idempotency-Key", "key-1", NULL};
+    const char *h2[] = {
+        "Authorization", auth_other, "Content-Type", "application/json", "Idempotency-Key",
+        "key-1",         NULL};
     run("POST", "/api/v1/calls", h2, call_body, &other);
     assert_int_equal(other.status, 201);
     assert_null(rheader(&other, "Idempotent-Replayed"));
@@ -376,8 +388,9 @@ test_dispatch__idempotency_errors_are_not_stored(void **state)
     (void)state;
     auth_headers();
     struct result r;
-    const char *h[] = {"Authorization", auth_all, "Content-Type", "application/json",
-                       "Idempotency-Key", "key-2", NULL};
+    const char *h[] = {
+        "Authorization", auth_all, "Content-Type", "application/json", "Idempotency-Key",
+        "key-2",         NULL};
     run("POST", "/api/v1/calls", h, "{\"bogus\":true}", &r);
     assert_int_equal(r.status, 400);
     run("POST", "/api/v1/calls", h, call_body, &r);
@@ -410,8 +423,9 @@ test_dispatch__idempotency_in_progress_is_409(void **state)
 
     /* ...so B with the same key gets 409. */
     struct result r;
-    const char *hb[] = {"Authorization", auth_all, "Content-Type", "application/json",
-                        "Idempotency-Key", "key-3", NULL};
+    const char *hb[] = {
+        "Authorization", auth_all, "Content-Type", "application/json", "Idempotency-Key",
+        "key-3",         NULL};
     run("POST", "/api/v1/calls", hb, call_body, &r);
     assert_int_equal(r.status, 409);
     assert_string_equal(r.code, "idempotency_in_progress");
@@ -434,8 +448,9 @@ test_dispatch__bad_idempotency_keys(void **state)
     const char *bad[] = {long_key, "", "caf\xc3\xa9", "tab\there"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct result r;
-        const char *h[] = {"Authorization", auth_all, "Content-Type", "application/json",
-                           "Idempotency-Key", bad[i], NULL};
+        const char *h[] = {
+            "Authorization", auth_all, "Content-Type", "application/json", "Idempotency-Key",
+            bad[i],          NULL};
         run("POST", "/api/v1/calls", h, call_body, &r);
         assert_int_equal(r.status, 400);
         assert_string_equal(r.code, "bad_idempotency_key");

@@ -78,8 +78,14 @@ test_route__404_for_unknown_paths(void **state)
     const char *p[CP_MAX_PATH_PARAMS];
     size_t np;
     unsigned allowed;
-    const char *paths[] = {"/", "/v1", "/v1/health/", "/v1/healthz", "/api/v1/calls/",
-                           "/api/v1/calls/x/y", "//v1/health", "/API/v1/calls"};
+    const char *paths[] = {"/",
+                           "/v1",
+                           "/v1/health/",
+                           "/v1/healthz",
+                           "/api/v1/calls/",
+                           "/api/v1/calls/x/y",
+                           "//v1/health",
+                           "/API/v1/calls"};
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
         assert_int_equal(match(CP_M_GET, paths[i], &r, p, &np, &allowed, NULL), CP_ROUTE_NO_PATH);
 }

@@ -273,7 +273,7 @@ test_store__calls_insert_get_scoped(void **state)
     begin(false);
     assert_int_equal(OPS->call_get(conn, t1, "call_xyz789", &a, &got), CP_QS_ONE); /* by ext */
     assert_string_equal(got.id, c.id);
-    assert_int_equal(OPS->call_get(conn, t2, c.id, &a, &got), CP_QS_NONE);         /* tenant */
+    assert_int_equal(OPS->call_get(conn, t2, c.id, &a, &got), CP_QS_NONE); /* tenant */
     assert_int_equal(OPS->call_get(conn, t2, "call_xyz789", &a, &got), CP_QS_NONE);
     assert_int_equal(OPS->call_get(conn, t1, "nope", &a, &got), CP_QS_NONE);
     commit();

@@ -41,7 +41,12 @@ enum stmt_id {
 
 /* Column order shared by call insert and select; bind_call/read_call follow it. */
 #define CALL_COLS                                                                                  \
-    "id, external_id, direction, status, outcome, type, from_number, to_number, user_id, agent_id, phone_number_id, agent_name, campaign_id, started_at, ended_at, duration_s, talk_time_s, transcript, turns_json, recording_url, recording_available, analysis_json, latency_json, costs_json, metadata_json, telephony_provider, telephony_id, human_detection, do_not_call_result, hipaa_compliant, on_no_human_answer, error_message, created_at, updated_at"
+    "id, external_id, direction, status, outcome, type, from_number, to_number, user_id, "         \
+    "agent_id, phone_number_id, agent_name, campaign_id, started_at, ended_at, duration_s, "       \
+    "talk_time_s, transcript, turns_json, recording_url, recording_available, analysis_json, "     \
+    "latency_json, costs_json, metadata_json, telephony_provider, telephony_id, human_detection, " \
+    "do_not_call_result, hipaa_compliant, on_no_human_answer, error_message, created_at, "         \
+    "updated_at"
 
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_TENANT_INSERT] = "INSERT INTO tenants(name, created_at) VALUES (?1, ?2) "
@@ -67,8 +72,11 @@ static const char *const stmt_sql[ST__COUNT] = {
                     "status, content_type, location, body, created_at) "
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_IDEM_PURGE] = "DELETE FROM idempotency_keys WHERE created_at < ?1",
-    [ST_CALL_INSERT] = "INSERT INTO calls(tenant_id, " CALL_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35) "
-                       "ON CONFLICT DO NOTHING",
+    [ST_CALL_INSERT] =
+        "INSERT INTO calls(tenant_id, " CALL_COLS
+        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+        "?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35) "
+        "ON CONFLICT DO NOTHING",
     /* By server id first, then by the tenant's external id: both are unique per tenant. */
     [ST_CALL_GET] = "SELECT " CALL_COLS " FROM calls WHERE tenant_id = ?1 AND id = ?2 "
                     "UNION ALL SELECT " CALL_COLS " FROM calls WHERE tenant_id = ?1 "
@@ -157,9 +165,8 @@ static sqlite3 *
 open_db(const char *path, struct cp_error *out_err)
 {
     sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(path, &db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         cp_error_set(out_err, CP_ERR_UNAVAILABLE, "database", "Cannot open SQLite database %s: %s",
                      path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
@@ -218,8 +225,8 @@ migrate(sqlite3 *db, const char *path, int *out_version, struct cp_error *out_er
     if (exec_sql(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
                      "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
                      "applied_at INTEGER NOT NULL)") != SQLITE_OK) {
-        cp_error_set(out_err, CP_ERR_UNAVAILABLE, "database", "Cannot create schema_migrations in %s.",
-                     path);
+        cp_error_set(out_err, CP_ERR_UNAVAILABLE, "database",
+                     "Cannot create schema_migrations in %s.", path);
         return false;
     }
     int latest = cp_sqlite_migrations[cp_sqlite_n_migrations - 1].version;
