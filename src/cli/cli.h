@@ -22,6 +22,10 @@ typedef bool (*cp_cli_extra_fn)(const char *flag, const char *value, void *cls);
 int cp_cli_config(int argc, char **argv, struct cp_config *cfg, cp_cli_extra_fn extra_ok, void *cls,
                   const char **out_positional, int max_positional, int *out_n_pos);
 
+/* Initialise libsodium and open the store named by cfg->database, printing the reason to
+ * stderr on failure (NULL). */
+struct cp_store *cp_cli_open_store(const struct cp_config *cfg);
+
 /* mkdir -p with mode 0700 for the data directory. False (and errno) on failure. */
 bool cp_cli_mkdirs(const char *path);
 

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "crypto/crypto.h"
+#include "store/store.h"
 
 bool
 cp_cli_mkdirs(const char *path)
@@ -105,4 +107,15 @@ cp_cli_config(int argc, char **argv, struct cp_config *cfg, cp_cli_extra_fn extr
         return 2;
     }
     return 0;
+}
+
+struct cp_store *
+cp_cli_open_store(const struct cp_config *cfg)
+{
+    cp_crypto_init();
+    struct cp_error err;
+    struct cp_store *store = cp_store_open(cfg->database, &err);
+    if (store == NULL)
+        fprintf(stderr, "callproof: %s\n", err.message);
+    return store;
 }

@@ -186,13 +186,10 @@ cp_cli_keys(int argc, char **argv)
         fprintf(stderr, "callproof: cannot create data directory %s\n", cfg.data_dir);
         return 1;
     }
-    cp_crypto_init();
-    struct cp_error err;
-    struct cp_store *store = cp_store_open(cfg.database, &err);
-    if (store == NULL) {
-        fprintf(stderr, "callproof: %s\n", err.message);
+    struct cp_store *store = cp_cli_open_store(&cfg);
+    if (store == NULL)
         return 1;
-    }
+    struct cp_error err;
     struct cp_store_conn *c = cp_store_acquire(store, &err);
     enum cp_qs qs = CP_QS_HARD;
     if (c != NULL) {

@@ -143,14 +143,12 @@ cp_cli_serve(int argc, char **argv)
     if (lock_fd < 0)
         return 1;
 
-    cp_crypto_init();
-    struct cp_error err;
-    struct cp_store *store = cp_store_open(cfg.database, &err);
+    struct cp_store *store = cp_cli_open_store(&cfg);
     if (store == NULL) {
-        fprintf(stderr, "callproof: %s\n", err.message);
         close(lock_fd);
         return 1;
     }
+    struct cp_error err;
 
     /* First start of an empty store: tenant "default" and an all-scope key, shown once. */
     struct cp_store_conn *c = cp_store_acquire(store, &err);

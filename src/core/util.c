@@ -45,8 +45,8 @@ cp_hex_encode(const uint8_t *in, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-static int
-hexval(char c)
+int
+cp_hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -63,7 +63,7 @@ cp_hex_decode(const char *in, size_t n_chars, uint8_t *out)
     if (n_chars % 2 != 0)
         return false;
     for (size_t i = 0; i < n_chars; i += 2) {
-        int hi = hexval(in[i]), lo = hexval(in[i + 1]);
+        int hi = cp_hex_digit(in[i]), lo = cp_hex_digit(in[i + 1]);
         if (hi < 0 || lo < 0)
             return false;
         out[i / 2] = (uint8_t)(hi << 4 | lo);

@@ -30,6 +30,8 @@ void cp_client_report(const char *file, int line, const char *expr);
 #define CP_BUG(x) ((x) ? (cp_bug_report(__FILE__, __LINE__, #x), true) : false)
 #define CP_CLIENT(x) ((x) ? (cp_client_report(__FILE__, __LINE__, #x), true) : false)
 
+/* Value of one hex digit (either case), or -1. */
+int cp_hex_digit(char c);
 /* Hex-encode n bytes into out (2n+1 bytes, NUL-terminated). */
 void cp_hex_encode(const uint8_t *in, size_t n, char *out);
 /* Decode exactly 2n lowercase/uppercase hex chars into n bytes. Returns false on any bad char. */

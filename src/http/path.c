@@ -5,19 +5,8 @@
 
 #include <string.h>
 
+#include "core/util.h"
 #include "json/json.h"
-
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /*
  * Percent-decode s[0..n) into an arena string. plus_is_space for query components.
@@ -34,7 +23,7 @@ decode(struct cp_arena *a, const char *s, size_t n, bool plus_is_space, bool in_
         if (c == '%') {
             if (i + 2 >= n) /* need two hex digits after the '%' */
                 return NULL;
-            int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+            int hi = cp_hex_digit(s[i + 1]), lo = cp_hex_digit(s[i + 2]);
             if (hi < 0 || lo < 0)
                 return NULL;
             c = (unsigned char)(hi << 4 | lo);
