@@ -3,6 +3,7 @@
  */
 #include "domain/call.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/util.h"
@@ -156,4 +157,97 @@ cp_status_transition_ok(enum cp_call_status from, enum cp_call_status to)
     if (from == CP_ST_ENDED || from == CP_ST_ERROR)
         return false;
     return to > from;
+}
+
+static const char *const state_names[] = {"NotStarted", "InProgress", "Completed", "Busy",
+                                          "NoAnswer",   "Voicemail",  "Failed"};
+static const char *const state_snake[] = {"not_started", "in_progress", "completed", "busy",
+                                          "no_answer",   "voicemail",   "failed"};
+static const char *const outcome_cc[] = {NULL,   "Successful", "NoAnswer",
+                                         "Busy", "Voicemail",  "Failed"};
+
+enum cp_call_state
+cp_call_state(const struct cp_call *c)
+{
+    switch (c->status) {
+    case CP_ST_NOT_STARTED:
+        return CP_STATE_NOT_STARTED;
+    case CP_ST_IN_PROGRESS:
+        return CP_STATE_IN_PROGRESS;
+    case CP_ST_ENDED:
+    case CP_ST_ERROR:
+        break;
+    }
+    switch (c->outcome) {
+    case CP_OUT_COMPLETED:
+        return CP_STATE_COMPLETED;
+    case CP_OUT_BUSY:
+        return CP_STATE_BUSY;
+    case CP_OUT_NO_ANSWER:
+        return CP_STATE_NO_ANSWER;
+    case CP_OUT_VOICEMAIL:
+        return CP_STATE_VOICEMAIL;
+    case CP_OUT_FAILED:
+        return CP_STATE_FAILED;
+    case CP_OUT_NONE:
+        break;
+    }
+    return c->status == CP_ST_ERROR ? CP_STATE_FAILED : CP_STATE_COMPLETED;
+}
+
+const char *
+cp_state_name(enum cp_call_state s)
+{
+    return (unsigned)s < CP_ARRAY_LEN(state_names) ? state_names[s] : "NotStarted";
+}
+
+bool
+cp_state_parse(const char *s, enum cp_call_state *out)
+{
+    int v;
+    if (!parse_name(s, state_names, CP_ARRAY_LEN(state_names), &v))
+        return false;
+    *out = (enum cp_call_state)v;
+    return true;
+}
+
+const char *
+cp_state_snake_name(enum cp_call_state s)
+{
+    return (unsigned)s < CP_ARRAY_LEN(state_snake) ? state_snake[s] : "not_started";
+}
+
+bool
+cp_state_parse_snake(const char *s, enum cp_call_state *out)
+{
+    int v;
+    if (!parse_name(s, state_snake, CP_ARRAY_LEN(state_snake), &v))
+        return false;
+    *out = (enum cp_call_state)v;
+    return true;
+}
+
+const char *
+cp_outcome_cc_name(enum cp_outcome o)
+{
+    return (unsigned)o < CP_ARRAY_LEN(outcome_cc) ? outcome_cc[o] : NULL;
+}
+
+bool
+cp_outcome_parse_any(const char *s, enum cp_outcome *out)
+{
+    int v;
+    if (parse_name(s, outcome_cc, CP_ARRAY_LEN(outcome_cc), &v)) {
+        *out = (enum cp_outcome)v;
+        return true;
+    }
+    return cp_outcome_parse(s, out);
+}
+
+void
+cp_call_format_offset(int64_t offset_ms, char out[24])
+{
+    int64_t s = offset_ms < 0 ? 0 : offset_ms / 1000;
+    snprintf(out, 24, "%02lld:%02lld:%02lld", (long long)(s / 3600), (long long)(s / 60 % 60),
+             (long long)(s % 60));
 }

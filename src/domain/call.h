@@ -28,6 +28,18 @@ enum cp_outcome {
 };
 enum cp_tristate { CP_TRI_UNSET = 0, CP_TRI_FALSE, CP_TRI_TRUE };
 
+/* The contact-center face's `state`: derived from status and outcome, never stored apart
+ * from them (the store keeps a copy in an indexed column, written from cp_call_state). */
+enum cp_call_state {
+    CP_STATE_NOT_STARTED = 0,
+    CP_STATE_IN_PROGRESS,
+    CP_STATE_COMPLETED,
+    CP_STATE_BUSY,
+    CP_STATE_NO_ANSWER,
+    CP_STATE_VOICEMAIL,
+    CP_STATE_FAILED,
+};
+
 struct cp_call {
     char id[CP_UUID_LEN + 1]; /* server id, UUIDv7 */
     const char *external_id;  /* tenant's own id, unique per tenant, or NULL */
@@ -61,8 +73,22 @@ struct cp_call {
     bool hipaa_compliant;
     const char *on_no_human_answer; /* continue | hangup */
     const char *error_message;
+    const char *epa_json; /* post-call survey (contact-center EPA results) or NULL */
 
     int64_t created_ms, updated_ms;
+};
+
+/* Filters of the list endpoints (both faces); zero/NULL = no filter. */
+struct cp_call_filter {
+    const char *campaign_id;
+    bool has_state;
+    enum cp_call_state state;
+    enum cp_direction direction; /* CP_DIR_NONE = any */
+    int64_t date_from_ms;        /* started_at >= (0 = none) */
+    int64_t date_to_ms;          /* started_at <= (0 = none) */
+    const char *phone;           /* from_number or to_number */
+    enum cp_outcome outcome;     /* CP_OUT_NONE = any */
+    int64_t limit, offset;
 };
 
 /* Set the unset markers (durations -1) and zero the rest. */
@@ -89,6 +115,26 @@ const char *cp_status_name(enum cp_call_status s);
 bool cp_status_parse(const char *s, enum cp_call_status *out);
 const char *cp_outcome_name(enum cp_outcome o); /* NULL for NONE */
 bool cp_outcome_parse(const char *s, enum cp_outcome *out);
+
+/* The contact-center state of a call: not_started -> NotStarted, in_progress -> InProgress,
+ * ended/error -> by outcome (completed -> Completed, busy, no_answer, voicemail, failed);
+ * ended without outcome -> Completed, error without outcome -> Failed. */
+enum cp_call_state cp_call_state(const struct cp_call *c);
+/* "NotStarted", "InProgress", "Completed", "Busy", "NoAnswer", "Voicemail", "Failed". */
+const char *cp_state_name(enum cp_call_state s);
+bool cp_state_parse(const char *s, enum cp_call_state *out);
+/* snake_case state names for the Ovia list filter: not_started, in_progress, completed, busy,
+ * no_answer, voicemail, failed. */
+const char *cp_state_snake_name(enum cp_call_state s);
+bool cp_state_parse_snake(const char *s, enum cp_call_state *out);
+/* Contact-center outcome words: Successful, NoAnswer, Busy, Voicemail, Failed (NULL for none).
+ * The parser also accepts the snake_case names (completed, no_answer, ...). */
+const char *cp_outcome_cc_name(enum cp_outcome o);
+bool cp_outcome_parse_any(const char *s, enum cp_outcome *out);
+
+/* "HH:MM:SS" for an offset in milliseconds from call start (hours keep growing past 99:
+ * a 100-hour offset is "100:00:00"; negative offsets clamp to 00:00:00). out needs 24 bytes. */
+void cp_call_format_offset(int64_t offset_ms, char out[24]);
 
 /* Status only moves forward: not_started -> in_progress -> ended|error (skipping allowed);
  * a terminal status never changes. True if from -> to is allowed (to == from is allowed). */

@@ -151,6 +151,51 @@ kint_or_null(struct cp_jw *w, const char *key, int64_t v)
         cp_jw_null(w);
 }
 
+static void
+write_tristate(struct cp_jw *w, enum cp_tristate t)
+{
+    if (t == CP_TRI_UNSET)
+        cp_jw_null(w);
+    else
+        cp_jw_bool(w, t == CP_TRI_TRUE);
+}
+
+enum turn_style { TURNS_OVIA, TURNS_CC };
+
+/*
+ * Transcript turns are stored as [{"role","text","at_ms"}] (callproof's own serialization, so
+ * the parse cannot fail on valid data); each face shows them its way: Ovia {role, content,
+ * timestamp: date-time}, contact center {role, text, timestamp: "HH:MM:SS" from call start}.
+ */
+static void
+write_turns(struct cp_jw *w, const struct cp_call *c, enum turn_style style)
+{
+    cp_jw_arr_begin(w);
+    cJSON *turns = c->turns_json ? cJSON_Parse(c->turns_json) : NULL;
+    for (const cJSON *t = turns ? turns->child : NULL; t != NULL; t = t->next) {
+        const cJSON *role = cJSON_GetObjectItemCaseSensitive(t, "role");
+        const cJSON *text = cJSON_GetObjectItemCaseSensitive(t, "text");
+        const cJSON *at = cJSON_GetObjectItemCaseSensitive(t, "at_ms");
+        int64_t at_ms = cJSON_IsNumber(at) ? (int64_t)at->valuedouble : 0;
+        cp_jw_obj_begin(w);
+        cp_jw_kstr(w, "role", cJSON_IsString(role) ? role->valuestring : NULL);
+        cp_jw_kstr(w, style == TURNS_OVIA ? "content" : "text",
+                   cJSON_IsString(text) ? text->valuestring : "");
+        if (style == TURNS_OVIA) {
+            cp_jw_ktime(w, "timestamp", at_ms);
+        } else if (at_ms != 0 && c->started_ms != 0) {
+            char off[24];
+            cp_call_format_offset(at_ms - c->started_ms, off);
+            cp_jw_kstr(w, "timestamp", off);
+        } else {
+            cp_jw_knull(w, "timestamp");
+        }
+        cp_jw_obj_end(w);
+    }
+    cJSON_Delete(turns);
+    cp_jw_arr_end(w);
+}
+
 void
 cp_call_write_ovia(struct cp_jw *w, const struct cp_call *c)
 {
@@ -180,14 +225,109 @@ cp_call_write_ovia(struct cp_jw *w, const struct cp_call *c)
     cp_jw_obj_end(w);
     kraw_or_null(w, "metadata", c->metadata_json);
     kraw_or_null(w, "costs", c->costs_json);
+    cp_jw_kstr(w, "telephony_provider", c->telephony_provider);
+    cp_jw_kstr(w, "telephony_id", c->telephony_id);
+    cp_jw_kstr(w, "human_detection_result", c->human_detection_result);
+    cp_jw_key(w, "do_not_call_result");
+    write_tristate(w, c->do_not_call_result);
+    cp_jw_kbool(w, "hipaa_compliant", c->hipaa_compliant);
+    cp_jw_kstr(w, "on_no_human_answer", c->on_no_human_answer);
+    cp_jw_kstr(w, "error_message", c->error_message);
+    kint_or_null(w, "talk_time", c->talk_time_s);
+    cp_jw_kbool(w, "recording_available", c->recording_available);
     cp_jw_key(w, "transcript_objects");
-    if (c->turns_json != NULL)
-        cp_jw_raw(w, c->turns_json, strlen(c->turns_json));
-    else {
-        cp_jw_arr_begin(w);
-        cp_jw_arr_end(w);
-    }
+    write_turns(w, c, TURNS_OVIA);
     cp_jw_ktime(w, "created_at", c->created_ms);
     cp_jw_ktime(w, "updated_at", c->updated_ms);
+    cp_jw_obj_end(w);
+}
+
+static const char *
+direction_cc(enum cp_direction d)
+{
+    return d == CP_DIR_INBOUND ? "Inbound" : d == CP_DIR_OUTBOUND ? "Outbound" : NULL;
+}
+
+void
+cp_call_write_cc(struct cp_jw *w, const struct cp_call *c)
+{
+    cp_jw_obj_begin(w);
+    cp_jw_kstr(w, "id", c->id);
+    cp_jw_kstr(w, "callId", c->external_id);
+    cp_jw_kstr(w, "campaignId", c->campaign_id);
+    cp_jw_kstr(w, "direction", direction_cc(c->direction));
+    cp_jw_kstr(w, "state", cp_state_name(cp_call_state(c)));
+    cp_jw_kstr(w, "fromNumber", c->from_number);
+    cp_jw_kstr(w, "toNumber", c->to_number);
+    cp_jw_ktime(w, "startTime", c->started_ms);
+    cp_jw_ktime(w, "endTime", c->ended_ms);
+    kint_or_null(w, "durationSeconds", c->duration_s);
+    kint_or_null(w, "talkTimeSeconds", c->talk_time_s);
+    cp_jw_kstr(w, "outcome", cp_outcome_cc_name(c->outcome));
+    cp_jw_kbool(w, "recordingAvailable", c->recording_available);
+    cp_jw_key(w, "transcript");
+    write_turns(w, c, TURNS_CC);
+    kraw_or_null(w, "epaResults", c->epa_json);
+    cp_jw_ktime(w, "createdAt", c->created_ms);
+    cp_jw_ktime(w, "updatedAt", c->updated_ms);
+    cp_jw_obj_end(w);
+}
+
+void
+cp_call_write_vocode(struct cp_jw *w, const struct cp_call *c)
+{
+    /* Vocode's agent object; callproof holds the agent's id and its user, nothing else. */
+    static const char *const agent_nulls[] = {
+        "context_endpoint",
+        "conversation_speed",
+        "endpointing_sensitivity",
+        "initial_message",
+        "initial_message_delay",
+        "interrupt_sensitivity",
+        "ivr_navigation_mode",
+        "language",
+        "noise_suppression",
+        "openai_account_connection",
+        "openai_model_name_override",
+        "prompt",
+        "vector_database",
+        "voice",
+        "webhook",
+    };
+    cp_jw_obj_begin(w);
+    cp_jw_key(w, "agent");
+    cp_jw_obj_begin(w);
+    cp_jw_key(w, "actions");
+    cp_jw_arr_begin(w);
+    cp_jw_arr_end(w);
+    cp_jw_kstr(w, "id", c->agent_id);
+    cp_jw_kstr(w, "name", c->agent_name);
+    cp_jw_kstr(w, "user_id", c->user_id);
+    for (size_t i = 0; i < sizeof(agent_nulls) / sizeof(agent_nulls[0]); i++)
+        cp_jw_knull(w, agent_nulls[i]);
+    cp_jw_obj_end(w);
+    /* The agent's own number: the caller on outbound calls, the called number on inbound. */
+    cp_jw_kstr(w, "agent_phone_number",
+               c->direction == CP_DIR_INBOUND ? c->to_number : c->from_number);
+    kraw_or_null(w, "context", c->metadata_json);
+    cp_jw_key(w, "do_not_call_result");
+    write_tristate(w, c->do_not_call_result);
+    cp_jw_ktime(w, "end_time", c->ended_ms);
+    cp_jw_kstr(w, "error_message", c->error_message);
+    cp_jw_kstr(w, "from_number", c->from_number);
+    cp_jw_kbool(w, "hipaa_compliant", c->hipaa_compliant);
+    cp_jw_kstr(w, "human_detection_result", c->human_detection_result);
+    cp_jw_kstr(w, "id", c->id);
+    cp_jw_kstr(w, "on_no_human_answer", c->on_no_human_answer);
+    cp_jw_kbool(w, "recording_available", c->recording_available);
+    cp_jw_knull(w, "run_do_not_call_detection");
+    cp_jw_ktime(w, "start_time", c->started_ms);
+    cp_jw_kstr(w, "status", cp_status_name(c->status));
+    cp_jw_knull(w, "telephony_account_connection");
+    cp_jw_kstr(w, "telephony_id", c->telephony_id);
+    cp_jw_kstr(w, "telephony_provider", c->telephony_provider);
+    cp_jw_kstr(w, "to_number", c->to_number);
+    cp_jw_kstr(w, "transcript", c->transcript);
+    cp_jw_kstr(w, "user_id", c->user_id);
     cp_jw_obj_end(w);
 }

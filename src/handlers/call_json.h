@@ -24,5 +24,11 @@ const char *cp_call_metadata_parse(const cJSON *meta, const char *field, struct 
 
 /* The Ovia (seed 004) call object. */
 void cp_call_write_ovia(struct cp_jw *w, const struct cp_call *c);
+/* The contact-center (seed 002) voice call object, camelCase, transcript turns with
+ * "HH:MM:SS" offsets and epaResults inline (null when there are none). */
+void cp_call_write_cc(struct cp_jw *w, const struct cp_call *c);
+/* The Vocode (seed 001) call object: every documented top-level field, `agent` with the fields
+ * callproof holds (id, user_id) and the rest null. */
+void cp_call_write_vocode(struct cp_jw *w, const struct cp_call *c);
 
 #endif

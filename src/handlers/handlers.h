@@ -13,5 +13,21 @@ void cp_h_health_get(struct cp_req *req, struct cp_reply *rep);
 /* handlers/calls_ovia.c: the Ovia face (seed 004) */
 void cp_h_calls_create(struct cp_req *req, struct cp_reply *rep);
 void cp_h_calls_get(struct cp_req *req, struct cp_reply *rep);
+void cp_h_calls_update(struct cp_req *req, struct cp_reply *rep);
+void cp_h_calls_list(struct cp_req *req, struct cp_reply *rep);
+
+/* Inside a transaction: load the tenant's call by server id or call_id into *out; on NONE the
+ * reply is already a 404 "Call not found: <id>." (handlers/calls_ovia.c). */
+enum cp_qs cp_call_load(struct cp_store_conn *c, struct cp_txn_ctx *t, const char *id,
+                        struct cp_call *out);
+
+/* handlers/calls_vocode.c: the Vocode face (seed 001) */
+void cp_h_calls_end(struct cp_req *req, struct cp_reply *rep);
+
+/* handlers/voice_calls.c: the contact-center face (seed 002) */
+void cp_h_voice_calls_list(struct cp_req *req, struct cp_reply *rep);
+void cp_h_voice_calls_get(struct cp_req *req, struct cp_reply *rep);
+void cp_h_voice_calls_epa_get(struct cp_req *req, struct cp_reply *rep);
+void cp_h_voice_calls_epa_put(struct cp_req *req, struct cp_reply *rep);
 
 #endif

@@ -19,7 +19,20 @@ const struct cp_route cp_routes[] = {
 
     /* Ovia face (seed 004) */
     R(POST, "/api/v1/calls", CP_SCOPE_VOICE_WRITE, 0, true, cp_h_calls_create),
+    R(GET, "/api/v1/calls", CP_SCOPE_VOICE_READ, -1, false, cp_h_calls_list),
     R(GET, "/api/v1/calls/{id}", CP_SCOPE_VOICE_READ, -1, false, cp_h_calls_get),
+    R(PATCH, "/api/v1/calls/{id}", CP_SCOPE_VOICE_WRITE, 0, true, cp_h_calls_update),
+
+    /* Vocode face (seed 001) */
+    R(POST, "/v1/calls/end", CP_SCOPE_VOICE_WRITE, -1, false, cp_h_calls_end),
+
+    /* Contact-center face (seed 002) */
+    R(GET, "/api/v1/voice-calls", CP_SCOPE_VOICE_READ, -1, false, cp_h_voice_calls_list),
+    R(GET, "/api/v1/voice-calls/{id}", CP_SCOPE_VOICE_READ, -1, false, cp_h_voice_calls_get),
+    R(GET, "/api/v1/voice-calls/{id}/epa-results", CP_SCOPE_VOICE_READ, -1, false,
+      cp_h_voice_calls_epa_get),
+    R(PUT, "/api/v1/voice-calls/{id}/epa-results", CP_SCOPE_VOICE_WRITE, 0, true,
+      cp_h_voice_calls_epa_put),
 };
 
 const size_t cp_n_routes = sizeof(cp_routes) / sizeof(cp_routes[0]);

@@ -81,9 +81,33 @@ static const char m002_calls[] =
     "CREATE UNIQUE INDEX calls_external ON calls(tenant_id, external_id)\n"
     "  WHERE external_id IS NOT NULL;\n";
 
+/*
+ * The contact-center `state` (derived from status and outcome, see cp_call_state) kept in a
+ * column so it can be indexed, post-call survey results, and one index per list filter, each
+ * led by the tenant and ending in the start time, so a filtered page is an index range read in
+ * the list order.
+ */
+static const char m003_call_lists[] =
+    "ALTER TABLE calls ADD COLUMN epa_json TEXT;\n"
+    "ALTER TABLE calls ADD COLUMN state TEXT NOT NULL DEFAULT 'NotStarted';\n"
+    "UPDATE calls SET state = CASE status\n"
+    "  WHEN 'not_started' THEN 'NotStarted' WHEN 'in_progress' THEN 'InProgress'\n"
+    "  ELSE CASE outcome WHEN 'completed' THEN 'Completed' WHEN 'busy' THEN 'Busy'\n"
+    "    WHEN 'no_answer' THEN 'NoAnswer' WHEN 'voicemail' THEN 'Voicemail'\n"
+    "    WHEN 'failed' THEN 'Failed'\n"
+    "    ELSE CASE status WHEN 'error' THEN 'Failed' ELSE 'Completed' END END END;\n"
+    "CREATE INDEX calls_started   ON calls(tenant_id, started_at, id);\n"
+    "CREATE INDEX calls_state     ON calls(tenant_id, state, started_at);\n"
+    "CREATE INDEX calls_campaign  ON calls(tenant_id, campaign_id, started_at);\n"
+    "CREATE INDEX calls_direction ON calls(tenant_id, direction, started_at);\n"
+    "CREATE INDEX calls_outcome   ON calls(tenant_id, outcome, started_at);\n"
+    "CREATE INDEX calls_from      ON calls(tenant_id, from_number, started_at);\n"
+    "CREATE INDEX calls_to        ON calls(tenant_id, to_number, started_at);\n";
+
 const struct cp_sqlite_migration cp_sqlite_migrations[] = {
     {1, "foundation: tenants, api keys, idempotency", m001_foundation},
     {2, "calls", m002_calls},
+    {3, "call state, survey results and list indexes", m003_call_lists},
 };
 
 const int cp_sqlite_n_migrations =

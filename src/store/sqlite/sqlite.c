@@ -36,6 +36,7 @@ enum stmt_id {
     ST_IDEM_PURGE,
     ST_CALL_INSERT,
     ST_CALL_GET,
+    ST_CALL_UPDATE,
     ST__COUNT
 };
 
@@ -46,7 +47,7 @@ enum stmt_id {
     "talk_time_s, transcript, turns_json, recording_url, recording_available, analysis_json, "     \
     "latency_json, costs_json, metadata_json, telephony_provider, telephony_id, human_detection, " \
     "do_not_call_result, hipaa_compliant, on_no_human_answer, error_message, created_at, "         \
-    "updated_at"
+    "updated_at, epa_json, state"
 
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_TENANT_INSERT] = "INSERT INTO tenants(name, created_at) VALUES (?1, ?2) "
@@ -75,8 +76,19 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_CALL_INSERT] =
         "INSERT INTO calls(tenant_id, " CALL_COLS
         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-        "?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35) "
+        "?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, "
+        "?36, ?37) "
         "ON CONFLICT DO NOTHING",
+    [ST_CALL_UPDATE] =
+        "UPDATE OR IGNORE calls SET external_id = ?3, direction = ?4, status = ?5, outcome = ?6, "
+        "type = ?7, from_number = ?8, to_number = ?9, user_id = ?10, agent_id = ?11, "
+        "phone_number_id = ?12, agent_name = ?13, campaign_id = ?14, started_at = ?15, ended_at = "
+        "?16, duration_s = ?17, talk_time_s = ?18, transcript = ?19, turns_json = ?20, "
+        "recording_url = ?21, recording_available = ?22, analysis_json = ?23, latency_json = ?24, "
+        "costs_json = ?25, metadata_json = ?26, telephony_provider = ?27, telephony_id = ?28, "
+        "human_detection = ?29, do_not_call_result = ?30, hipaa_compliant = ?31, "
+        "on_no_human_answer = ?32, error_message = ?33, updated_at = ?35, epa_json = ?36, state = "
+        "?37 WHERE tenant_id = ?1 AND id = ?2",
     /* By server id first, then by the tenant's external id: both are unique per tenant. */
     [ST_CALL_GET] = "SELECT " CALL_COLS " FROM calls WHERE tenant_id = ?1 AND id = ?2 "
                     "UNION ALL SELECT " CALL_COLS " FROM calls WHERE tenant_id = ?1 "
@@ -87,10 +99,24 @@ struct sq_state {
     char *path;
 };
 
+/* Filters of call_list, as bits: one cached statement per combination. */
+enum {
+    LF_CAMPAIGN = 1 << 0,
+    LF_STATE = 1 << 1,
+    LF_DIRECTION = 1 << 2,
+    LF_FROM = 1 << 3,
+    LF_TO = 1 << 4,
+    LF_PHONE = 1 << 5,
+    LF_OUTCOME = 1 << 6,
+    LF__COMBOS = 1 << 7,
+};
+
 struct sq_conn {
     struct cp_store_conn head; /* must be first */
     sqlite3 *db;
     sqlite3_stmt *stmts[ST__COUNT];
+    sqlite3_stmt *list_stmts[LF__COMBOS];
+    sqlite3_stmt *count_stmts[LF__COMBOS];
     bool in_txn;
 };
 
@@ -316,6 +342,10 @@ sq_conn_close(struct cp_store_conn *cc)
     struct sq_conn *c = sq(cc);
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(c->stmts[i]);
+    for (int i = 0; i < LF__COMBOS; i++) {
+        sqlite3_finalize(c->list_stmts[i]);
+        sqlite3_finalize(c->count_stmts[i]);
+    }
     sqlite3_close(c->db);
     free(c);
 }
@@ -632,6 +662,8 @@ bind_call(sqlite3_stmt *s, int first, const struct cp_call *c)
     bind_text_or_null(s, i++, c->error_message);
     sqlite3_bind_int64(s, i++, c->created_ms);
     sqlite3_bind_int64(s, i++, c->updated_ms);
+    bind_text_or_null(s, i++, c->epa_json);
+    sqlite3_bind_text(s, i++, cp_state_name(cp_call_state(c)), -1, SQLITE_STATIC);
 }
 
 static const char *
@@ -693,6 +725,8 @@ read_call(sqlite3_stmt *s, struct cp_arena *a, struct cp_call *c)
     c->error_message = col_text(s, i++, a);
     c->created_ms = col_int(s, i++, 0);
     c->updated_ms = col_int(s, i++, 0);
+    c->epa_json = col_text(s, i++, a);
+    /* state (last column) is derived from status and outcome; nothing to read */
 }
 
 static enum cp_qs
@@ -730,6 +764,124 @@ sq_call_get(struct cp_store_conn *cc, int64_t tenant_id, const char *id_or_exter
     return qs;
 }
 
+static enum cp_qs
+sq_call_update(struct cp_store_conn *cc, const struct cp_call *call)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_CALL_UPDATE);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_int64(s, 1, call->tenant_id);
+    bind_call(s, 2, call);
+    return exec_change(c, s, "call update");
+}
+
+/*
+ * The list query for one combination of filters. Date bounds are always bound (with open
+ * defaults), so they need no bits of their own. Each filter maps to an index led by
+ * (tenant_id, column); the planner picks one and checks the rest per row.
+ */
+static sqlite3_stmt *
+list_stmt(struct sq_conn *c, unsigned bits, bool count)
+{
+    sqlite3_stmt **slot = count ? &c->count_stmts[bits] : &c->list_stmts[bits];
+    if (*slot != NULL)
+        return *slot;
+    char sql[2048];
+    int n = snprintf(sql, sizeof(sql), "SELECT %s FROM calls WHERE tenant_id = ?1",
+                     count ? "count(*)" : CALL_COLS);
+    static const struct {
+        unsigned bit;
+        const char *cond;
+    } conds[] = {
+        {LF_CAMPAIGN, " AND campaign_id = ?2"},
+        {LF_STATE, " AND state = ?3"},
+        {LF_DIRECTION, " AND direction = ?4"},
+        {LF_OUTCOME, " AND outcome = ?6"},
+        {LF_PHONE, " AND (from_number = ?5 OR to_number = ?5)"},
+    };
+    for (size_t i = 0; i < CP_ARRAY_LEN(conds); i++)
+        if (bits & conds[i].bit)
+            n += snprintf(sql + n, sizeof(sql) - (size_t)n, "%s", conds[i].cond);
+    /* Date bounds only when given: "started_at >= 0" would drop calls without a start. */
+    n += snprintf(sql + n, sizeof(sql) - (size_t)n, "%s%s",
+                  (bits & LF_FROM) ? " AND started_at >= ?7" : "",
+                  (bits & LF_TO) ? " AND started_at <= ?8" : "");
+    if (!count)
+        snprintf(sql + n, sizeof(sql) - (size_t)n,
+                 " ORDER BY started_at DESC, id DESC LIMIT ?9 OFFSET ?10");
+    if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) != SQLITE_OK) {
+        cp_log(CP_LOG_ERROR, "sqlite: prepare list: %s", sqlite3_errmsg(c->db));
+        *slot = NULL;
+    }
+    return *slot;
+}
+
+static void
+bind_filter(sqlite3_stmt *s, int64_t tenant_id, const struct cp_call_filter *f, unsigned bits)
+{
+    sqlite3_bind_int64(s, 1, tenant_id);
+    if (bits & LF_CAMPAIGN)
+        sqlite3_bind_text(s, 2, f->campaign_id, -1, SQLITE_STATIC);
+    if (bits & LF_STATE)
+        sqlite3_bind_text(s, 3, cp_state_name(f->state), -1, SQLITE_STATIC);
+    if (bits & LF_DIRECTION)
+        sqlite3_bind_text(s, 4, cp_direction_name(f->direction), -1, SQLITE_STATIC);
+    if (bits & LF_PHONE)
+        sqlite3_bind_text(s, 5, f->phone, -1, SQLITE_STATIC);
+    if (bits & LF_OUTCOME)
+        sqlite3_bind_text(s, 6, cp_outcome_name(f->outcome), -1, SQLITE_STATIC);
+    if (bits & LF_FROM)
+        sqlite3_bind_int64(s, 7, f->date_from_ms);
+    if (bits & LF_TO)
+        sqlite3_bind_int64(s, 8, f->date_to_ms);
+}
+
+static enum cp_qs
+sq_call_list(struct cp_store_conn *cc, int64_t tenant_id, const struct cp_call_filter *f,
+             struct cp_arena *arena, struct cp_call **out_items, size_t *out_n, int64_t *out_total)
+{
+    struct sq_conn *c = sq(cc);
+    unsigned bits = (f->campaign_id ? LF_CAMPAIGN : 0) | (f->has_state ? LF_STATE : 0) |
+                    (f->direction != CP_DIR_NONE ? LF_DIRECTION : 0) |
+                    (f->date_from_ms != 0 ? LF_FROM : 0) | (f->date_to_ms != 0 ? LF_TO : 0) |
+                    (f->phone ? LF_PHONE : 0) | (f->outcome != CP_OUT_NONE ? LF_OUTCOME : 0);
+    sqlite3_stmt *s = list_stmt(c, bits, true);
+    if (s == NULL)
+        return CP_QS_HARD;
+    bind_filter(s, tenant_id, f, bits);
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        enum cp_qs qs = qs_from_rc(c, rc, "call count");
+        done(s);
+        return qs;
+    }
+    *out_total = sqlite3_column_int64(s, 0);
+    done(s);
+
+    s = list_stmt(c, bits, false);
+    if (s == NULL)
+        return CP_QS_HARD;
+    bind_filter(s, tenant_id, f, bits);
+    sqlite3_bind_int64(s, 9, f->limit);
+    sqlite3_bind_int64(s, 10, f->offset);
+    size_t cap = f->limit > 0 ? (size_t)f->limit : 1;
+    struct cp_call *items = cp_arena_alloc(arena, cap * sizeof(*items));
+    size_t n = 0;
+    while (n < cap && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        read_call(s, arena, &items[n]);
+        items[n].tenant_id = tenant_id;
+        n++;
+    }
+    enum cp_qs qs = CP_QS_ONE;
+    if (n < cap && rc != SQLITE_DONE)
+        qs = qs_from_rc(c, rc, "call list");
+    done(s);
+    *out_items = items;
+    *out_n = n;
+    return qs;
+}
+
 static const struct cp_store_ops sq_ops = {
     .backend = "sqlite",
     .begin = sq_begin,
@@ -747,6 +899,8 @@ static const struct cp_store_ops sq_ops = {
     .idem_purge = sq_idem_purge,
     .call_insert = sq_call_insert,
     .call_get = sq_call_get,
+    .call_update = sq_call_update,
+    .call_list = sq_call_list,
 };
 
 const struct cp_store_backend cp_store_sqlite_backend = {
