@@ -19,6 +19,7 @@
 #include "core/util.h"
 #include "store/backend.h"
 #include "store/sqlite/migrations.h"
+#include "store/sqlite/plan.h"
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -777,10 +778,30 @@ sq_call_update(struct cp_store_conn *cc, const struct cp_call *call)
 }
 
 /*
- * The list query for one combination of filters. Date bounds are always bound (with open
- * defaults), so they need no bits of their own. Each filter maps to an index led by
- * (tenant_id, column); the planner picks one and checks the rest per row.
+ * The list query for one combination of filters. Each filter has an index led by
+ * (tenant_id, column, started_at); the query names the index of the most selective filter
+ * present (INDEXED BY), so the plan never depends on table statistics: without them SQLite
+ * sometimes walks the tenant's whole primary key for two equality filters. Phone matches
+ * either number, so it is an IN over both phone indexes and rows are then fetched by primary
+ * key. The other filters are checked per row; the page is read in index order when the index
+ * ends in started_at.
  */
+static const char *
+list_index(unsigned bits)
+{
+    if (bits & LF_PHONE)
+        return ""; /* primary key lookups for the ids the IN yields (see the ORDER BY) */
+    if (bits & LF_CAMPAIGN)
+        return " INDEXED BY calls_campaign";
+    if (bits & LF_STATE)
+        return " INDEXED BY calls_state";
+    if (bits & LF_OUTCOME)
+        return " INDEXED BY calls_outcome";
+    if (bits & LF_DIRECTION)
+        return " INDEXED BY calls_direction";
+    return " INDEXED BY calls_started";
+}
+
 static sqlite3_stmt *
 list_stmt(struct sq_conn *c, unsigned bits, bool count)
 {
@@ -788,8 +809,8 @@ list_stmt(struct sq_conn *c, unsigned bits, bool count)
     if (*slot != NULL)
         return *slot;
     char sql[2048];
-    int n = snprintf(sql, sizeof(sql), "SELECT %s FROM calls WHERE tenant_id = ?1",
-                     count ? "count(*)" : CALL_COLS);
+    int n = snprintf(sql, sizeof(sql), "SELECT %s FROM calls%s WHERE tenant_id = ?1",
+                     count ? "count(*)" : CALL_COLS, list_index(bits));
     static const struct {
         unsigned bit;
         const char *cond;
@@ -798,18 +819,23 @@ list_stmt(struct sq_conn *c, unsigned bits, bool count)
         {LF_STATE, " AND state = ?3"},
         {LF_DIRECTION, " AND direction = ?4"},
         {LF_OUTCOME, " AND outcome = ?6"},
-        {LF_PHONE, " AND (from_number = ?5 OR to_number = ?5)"},
+        {LF_PHONE, " AND id IN (SELECT id FROM calls INDEXED BY calls_from WHERE tenant_id = ?1"
+                   " AND from_number = ?5 UNION SELECT id FROM calls INDEXED BY calls_to"
+                   " WHERE tenant_id = ?1 AND to_number = ?5)"},
+        /* Date bounds only when given: "started_at >= 0" would drop calls without a start. */
+        {LF_FROM, " AND started_at >= ?7"},
+        {LF_TO, " AND started_at <= ?8"},
     };
     for (size_t i = 0; i < CP_ARRAY_LEN(conds); i++)
         if (bits & conds[i].bit)
             n += snprintf(sql + n, sizeof(sql) - (size_t)n, "%s", conds[i].cond);
-    /* Date bounds only when given: "started_at >= 0" would drop calls without a start. */
-    n += snprintf(sql + n, sizeof(sql) - (size_t)n, "%s%s",
-                  (bits & LF_FROM) ? " AND started_at >= ?7" : "",
-                  (bits & LF_TO) ? " AND started_at <= ?8" : "");
+    /* For phone, "+started_at" keeps the planner from walking calls_started in order and
+     * probing the (small) IN list for every call of the tenant: it fetches the matching ids by
+     * primary key and sorts them instead. */
     if (!count)
         snprintf(sql + n, sizeof(sql) - (size_t)n,
-                 " ORDER BY started_at DESC, id DESC LIMIT ?9 OFFSET ?10");
+                 " ORDER BY %sstarted_at DESC, id DESC LIMIT ?9 OFFSET ?10",
+                 (bits & LF_PHONE) ? "+" : "");
     if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) != SQLITE_OK) {
         cp_log(CP_LOG_ERROR, "sqlite: prepare list: %s", sqlite3_errmsg(c->db));
         *slot = NULL;
@@ -837,15 +863,45 @@ bind_filter(sqlite3_stmt *s, int64_t tenant_id, const struct cp_call_filter *f, 
         sqlite3_bind_int64(s, 8, f->date_to_ms);
 }
 
+static unsigned
+filter_bits(const struct cp_call_filter *f)
+{
+    return (f->campaign_id ? LF_CAMPAIGN : 0) | (f->has_state ? LF_STATE : 0) |
+           (f->direction != CP_DIR_NONE ? LF_DIRECTION : 0) | (f->date_from_ms != 0 ? LF_FROM : 0) |
+           (f->date_to_ms != 0 ? LF_TO : 0) | (f->phone ? LF_PHONE : 0) |
+           (f->outcome != CP_OUT_NONE ? LF_OUTCOME : 0);
+}
+
+bool
+cp_sqlite_list_plan(struct cp_store_conn *cc, const struct cp_call_filter *f, bool count, char *out,
+                    size_t n)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = list_stmt(c, filter_bits(f), count);
+    if (s == NULL)
+        return false;
+    char *sql = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sqlite3_sql(s));
+    sqlite3_stmt *plan = NULL;
+    bool ok = sqlite3_prepare_v2(c->db, sql, -1, &plan, NULL) == SQLITE_OK;
+    sqlite3_free(sql);
+    size_t used = 0;
+    out[0] = '\0';
+    while (ok && sqlite3_step(plan) == SQLITE_ROW) {
+        int w = snprintf(out + used, n - used, "%s\n", (const char *)sqlite3_column_text(plan, 3));
+        if (w < 0 || (size_t)w >= n - used)
+            break;
+        used += (size_t)w;
+    }
+    sqlite3_finalize(plan);
+    return ok;
+}
+
 static enum cp_qs
 sq_call_list(struct cp_store_conn *cc, int64_t tenant_id, const struct cp_call_filter *f,
              struct cp_arena *arena, struct cp_call **out_items, size_t *out_n, int64_t *out_total)
 {
     struct sq_conn *c = sq(cc);
-    unsigned bits = (f->campaign_id ? LF_CAMPAIGN : 0) | (f->has_state ? LF_STATE : 0) |
-                    (f->direction != CP_DIR_NONE ? LF_DIRECTION : 0) |
-                    (f->date_from_ms != 0 ? LF_FROM : 0) | (f->date_to_ms != 0 ? LF_TO : 0) |
-                    (f->phone ? LF_PHONE : 0) | (f->outcome != CP_OUT_NONE ? LF_OUTCOME : 0);
+    unsigned bits = filter_bits(f);
     sqlite3_stmt *s = list_stmt(c, bits, true);
     if (s == NULL)
         return CP_QS_HARD;
