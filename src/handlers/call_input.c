@@ -68,9 +68,28 @@ static const char *const server_owned[] = {"id",        "created_at", "updated_a
 static const char *
 check_http_url(const char *s)
 {
-    if (strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0)
-        return strchr(s, ' ') == NULL ? NULL : "an absolute http(s) URL without spaces";
-    return "an absolute http(s) URL";
+    static const char msg[] = "an absolute http(s) URL such as https://host/path";
+    const char *host = strncmp(s, "https://", 8) == 0  ? s + 8
+                       : strncmp(s, "http://", 7) == 0 ? s + 7
+                                                       : NULL;
+    if (host == NULL || *host == '\0' || strchr("/?#:@", *host) != NULL)
+        return msg;
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+            return msg;
+    return NULL;
+}
+
+/* The tenant's own call id appears in paths (/api/v1/calls/{id}), so it is limited to
+ * characters that need no escaping there: letters, digits and - _ . : ~ @ + = */
+static const char *
+check_call_id(const char *s)
+{
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              strchr("-_.:~@+=", *p) != NULL))
+            return "1 to 128 of the characters A-Z a-z 0-9 - _ . : ~ @ + =";
+    return NULL;
 }
 
 /* Validate one transcript_objects array and write its items, in callproof's stored form
@@ -142,6 +161,11 @@ cp_call_input_parse(const cJSON *body, enum cp_call_input_mode mode, struct cp_a
     static const char *const immutable[] = {"user_id",         "agent_id",    "type",
                                             "direction",       "from_number", "to_number",
                                             "phone_number_id", "call_id",     NULL};
+    if (mode == CP_CALL_CREATE &&
+        cJSON_GetObjectItemCaseSensitive(body, "transcript_objects_append") != NULL)
+        return cp_error_set(err, CP_ERR_UNKNOWN_FIELD, "transcript_objects_append",
+                            "Field 'transcript_objects_append' is for updates; a new call takes "
+                            "'transcript_objects'.");
     for (int i = 0; mode == CP_CALL_UPDATE && immutable[i] != NULL; i++) {
         if (cJSON_GetObjectItemCaseSensitive(body, immutable[i]) != NULL)
             return cp_error_set(err, CP_ERR_READ_ONLY_FIELD, immutable[i],
@@ -206,6 +230,7 @@ cp_call_input_parse(const cJSON *body, enum cp_call_input_mode mode, struct cp_a
          .flags = CP_JF_NULLABLE,
          .min = 1,
          .max = ID_MAX,
+         .check = check_call_id,
          .out = &v->external_id,
          P(F_CALL_ID)},
         {.name = "status", .type = CP_JT_ENUM, .choices = statuses, .out = &status, P(F_STATUS)},
@@ -383,7 +408,9 @@ cp_call_input_parse(const cJSON *body, enum cp_call_input_mode mode, struct cp_a
     return CP_OK;
 }
 
-/* RFC 7396 JSON merge patch of patch into target (both objects); target is modified. */
+/* RFC 7396 JSON merge patch of patch into target (both objects); target is modified. An
+ * object in the patch merges into what is there, or into an empty object, so nulls inside it
+ * are removed at every depth, as the RFC's MergePatch does. */
 static void
 merge_patch(cJSON *target, const cJSON *patch)
 {
@@ -391,7 +418,14 @@ merge_patch(cJSON *target, const cJSON *patch)
         cJSON *cur = cJSON_GetObjectItemCaseSensitive(target, p->string);
         if (cJSON_IsNull(p)) {
             cJSON_DeleteItemFromObjectCaseSensitive(target, p->string);
-        } else if (cJSON_IsObject(p) && cJSON_IsObject(cur)) {
+        } else if (cJSON_IsObject(p)) {
+            if (!cJSON_IsObject(cur)) {
+                cur = cJSON_CreateObject();
+                if (cJSON_GetObjectItemCaseSensitive(target, p->string) != NULL)
+                    cJSON_ReplaceItemInObjectCaseSensitive(target, p->string, cur);
+                else
+                    cJSON_AddItemToObject(target, p->string, cur);
+            }
             merge_patch(cur, p);
         } else {
             cJSON *copy = cJSON_Duplicate(p, true);

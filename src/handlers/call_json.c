@@ -151,6 +151,39 @@ kint_or_null(struct cp_jw *w, const char *key, int64_t v)
         cp_jw_null(w);
 }
 
+/* The documented costs shape with nothing known yet. */
+static const char empty_costs[] =
+    "{\"llm\":null,\"stt\":null,\"tts\":null,\"total\":null,\"details\":{"
+    "\"tts_characters\":null,\"llm_prompt_tokens\":null,\"llm_completion_tokens\":null,"
+    "\"stt_audio_duration_seconds\":null}}";
+
+/*
+ * Ovia's metadata: the stored object, plus the four keys seed 004 documents (rule_id,
+ * call_tag, call_id_full, sip_trunk_id) as null when the tenant never set them, so every
+ * documented field is present.
+ */
+static void
+write_metadata_ovia(struct cp_jw *w, const char *stored)
+{
+    static const char *const documented[] = {"rule_id", "call_tag", "call_id_full", "sip_trunk_id"};
+    cp_jw_key(w, "metadata");
+    cJSON *meta = stored ? cJSON_Parse(stored) : NULL; /* our own serialization */
+    cp_jw_obj_begin(w);
+    for (size_t i = 0; i < sizeof(documented) / sizeof(documented[0]); i++)
+        if (cJSON_GetObjectItemCaseSensitive(meta, documented[i]) == NULL)
+            cp_jw_knull(w, documented[i]);
+    for (const cJSON *m = meta ? meta->child : NULL; m != NULL; m = m->next) {
+        char *v = cJSON_PrintUnformatted(m);
+        if (v != NULL) {
+            cp_jw_key(w, m->string);
+            cp_jw_raw(w, v, strlen(v));
+            cJSON_free(v);
+        }
+    }
+    cp_jw_obj_end(w);
+    cJSON_Delete(meta);
+}
+
 static void
 write_tristate(struct cp_jw *w, enum cp_tristate t)
 {
@@ -223,8 +256,12 @@ cp_call_write_ovia(struct cp_jw *w, const struct cp_call *c)
     cp_jw_obj_begin(w);
     cp_jw_kstr(w, "name", c->agent_name);
     cp_jw_obj_end(w);
-    kraw_or_null(w, "metadata", c->metadata_json);
-    kraw_or_null(w, "costs", c->costs_json);
+    write_metadata_ovia(w, c->metadata_json);
+    cp_jw_key(w, "costs");
+    if (c->costs_json != NULL)
+        cp_jw_raw(w, c->costs_json, strlen(c->costs_json));
+    else
+        cp_jw_raw(w, empty_costs, strlen(empty_costs));
     cp_jw_kstr(w, "telephony_provider", c->telephony_provider);
     cp_jw_kstr(w, "telephony_id", c->telephony_id);
     cp_jw_kstr(w, "human_detection_result", c->human_detection_result);

@@ -274,10 +274,10 @@ cp_http_begin(struct cp_req *req, struct cp_reply *rep, int64_t *out_body_limit)
         return false;
     }
     if (limit < 0 && has_body) {
-        cp_reply_err(rep, CP_ERR_BODY_TOO_LARGE, NULL, "This endpoint takes no request body.");
+        cp_reply_err(rep, CP_ERR_BAD_REQUEST, NULL, "This endpoint takes no request body.");
         return false;
     }
-    if (cl != NULL && (strlen(cl) > 15 || (int64_t)strtoll(cl, NULL, 10) > limit)) {
+    if (limit >= 0 && cl != NULL && (strlen(cl) > 15 || (int64_t)strtoll(cl, NULL, 10) > limit)) {
         cp_reply_err(rep, CP_ERR_BODY_TOO_LARGE, NULL,
                      "The request body exceeds this endpoint's limit of %lld bytes.",
                      (long long)limit);
