@@ -6,7 +6,7 @@
 #                   "N passed, M failed"
 #   make asan       build build/asan/callproof (and its unit tests)
 #   make docs       regenerate docs/ERRORS.md from src/core/errors.def
-#   make format     clang-format every C file;  make lint: clang-tidy + format check
+#   make format     clang-format every C file;  make lint: check the formatting
 #   make clean
 
 CC      ?= cc
@@ -46,9 +46,9 @@ endef
 $(eval $(call flavour,REL,build,$(OPT)))
 $(eval $(call flavour,ASAN,build/asan,$(SAN)))
 
-build/tools/errors_md: tools/errors_md.c src/core/errors.def src/core/error.c src/core/error.h
+build/tools/errors_md: tools/errors_md.c src/core/errors.def src/core/error.c src/core/error.h src/core/util.c src/core/log.c src/core/time.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(WARN) -O1 -o $@ tools/errors_md.c src/core/error.c
+	@$(CC) $(CPPFLAGS_ALL) $(WARN) -O1 -o $@ tools/errors_md.c src/core/error.c src/core/util.c src/core/log.c src/core/time.c
 
 .PHONY: all build run test asan units docs deps deps-test format lint clean
 all build: build/callproof

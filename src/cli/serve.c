@@ -39,20 +39,32 @@ usage(FILE *out)
     cp_config_print_help(out);
 }
 
-/* Only one serve per data directory: the in-memory idempotency claims and (later) the log
- * writer assume one process owns the SQLite store. The lock dies with the process. */
+/*
+ * Only one serve per SQLite database: the in-memory idempotency claims (and later the log
+ * writer) assume one process owns it. The lock is a separate file next to the database
+ * ("<db>-serve.lock"), never the database itself: closing any descriptor of a file drops the
+ * process's POSIX locks on it, SQLite's included. It dies with the process.
+ */
 static int
-lock_data_dir(const char *dir)
+lock_store(const char *database)
 {
-    char path[1100];
-    snprintf(path, sizeof(path), "%s/serve.lock", dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (strstr(database, "://") != NULL)
+        return -2; /* a server database: not a file to lock */
+    const char *path = strncmp(database, "sqlite:", 7) == 0 ? database + 7 : database;
+    static const char suffix[] = "-serve.lock";
+    char lock[sizeof(((struct cp_config *)0)->database) + sizeof(suffix)];
+    size_t pl = strlen(path);
+    if (pl + sizeof(suffix) > sizeof(lock))
+        return -1;
+    memcpy(lock, path, pl);
+    memcpy(lock + pl, suffix, sizeof(suffix));
+    int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
-        fprintf(stderr, "callproof: cannot open %s: %s\n", path, strerror(errno));
+        fprintf(stderr, "callproof: cannot open %s: %s\n", lock, strerror(errno));
         return -1;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        fprintf(stderr, "callproof: another callproof serve is using %s\n", dir);
+        fprintf(stderr, "callproof: another callproof serve is using %s\n", path);
         close(fd);
         return -1;
     }
@@ -126,6 +138,10 @@ cp_cli_serve(int argc, char **argv)
             usage(stdout);
             return 0;
         }
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("callproof %s\n", CP_VERSION);
+            return 0;
+        }
     }
     struct cp_config cfg;
     const char *pos[1];
@@ -139,27 +155,17 @@ cp_cli_serve(int argc, char **argv)
                 strerror(errno));
         return 1;
     }
-    int lock_fd = lock_data_dir(cfg.data_dir);
-    if (lock_fd < 0)
+    int lock_fd = lock_store(cfg.database);
+    if (lock_fd == -1)
         return 1;
 
     struct cp_store *store = cp_cli_open_store(&cfg);
     if (store == NULL) {
-        close(lock_fd);
+        if (lock_fd >= 0)
+            close(lock_fd);
         return 1;
     }
     struct cp_error err;
-
-    /* First start of an empty store: tenant "default" and an all-scope key, shown once. */
-    struct cp_store_conn *c = cp_store_acquire(store, &err);
-    struct first_key fk = {0};
-    if (c == NULL || cp_store_run(c, true, first_key_txn, &fk) < 0) {
-        fprintf(stderr, "callproof: cannot initialise the store\n");
-        cp_store_release(c);
-        cp_store_close(store);
-        return 1;
-    }
-    cp_store_release(c);
     maintenance(store, &cfg);
 
     sigset_t sigs;
@@ -177,15 +183,30 @@ cp_cli_serve(int argc, char **argv)
         .started_mono_ms = cp_time_mono_ms(),
     };
     atomic_init(&app.draining, false);
-    struct cp_server *srv = cp_server_start(&app, &err);
-    if (srv == NULL) {
+    struct cp_server *srv = cp_server_listen(&app, &err);
+    if (srv != NULL && cfg.public_url[0] == '\0')
+        snprintf(cfg.public_url, sizeof(cfg.public_url), "http://%s", cp_server_address(srv));
+    /* The first key is made once the address is ours (so a failed bind does not swallow a
+     * token nobody saw) and before any worker runs (so nothing reads the store half-made). */
+    struct first_key fk = {0};
+    struct cp_store_conn *c = srv ? cp_store_acquire(store, &err) : NULL;
+    bool ok = srv != NULL && c != NULL;
+    if (ok && cp_store_run(c, true, first_key_txn, &fk) < 0) {
+        cp_error_set(&err, CP_ERR_INTERNAL, NULL, "cannot initialise the store");
+        ok = false;
+    }
+    cp_store_release(c);
+    if (ok)
+        ok = cp_server_run(srv, &err);
+    if (!ok) {
         fprintf(stderr, "callproof: %s\n", err.message);
+        cp_server_stop(srv);
         cp_idem_inflight_free(app.inflight);
         cp_store_close(store);
+        if (lock_fd >= 0)
+            close(lock_fd);
         return 1;
     }
-    if (cfg.public_url[0] == '\0')
-        snprintf(cfg.public_url, sizeof(cfg.public_url), "http://%s", cp_server_address(srv));
     cp_log(CP_LOG_INFO,
            "callproof %s listening on %s (store %s at %s, %lld threads, "
            "libmicrohttpd %s)",
@@ -194,7 +215,7 @@ cp_cli_serve(int argc, char **argv)
     if (fk.created) {
         printf("\nFirst start: created tenant 'default' and an API key with every scope.\n"
                "It is shown only this once; store it now:\n\n  %s\n\n"
-               "Try it:\n\n  curl -H 'Authorization: Bearer %s' %s/v1/health\n\n",
+               "Try it:\n\n  curl -H 'Authorization: Bearer %s' %s/api/v1/calls\n\n",
                fk.token.s, fk.token.s, cfg.public_url);
         fflush(stdout);
     }
@@ -217,7 +238,8 @@ cp_cli_serve(int argc, char **argv)
     cp_server_stop(srv);
     cp_idem_inflight_free(app.inflight);
     cp_store_close(store);
-    close(lock_fd);
+    if (lock_fd >= 0)
+        close(lock_fd);
     cp_log(CP_LOG_INFO, "stopped");
     return 0;
 }

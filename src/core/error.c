@@ -3,6 +3,7 @@
  * enum, so the three can never drift apart.
  */
 #include "core/error.h"
+#include "core/util.h"
 
 struct err_row {
     const char *code;
@@ -57,5 +58,8 @@ cp_error_set(struct cp_error *out, enum cp_err code, const char *field, const ch
     va_start(ap, fmt);
     vsnprintf(out->message, sizeof(out->message), fmt, ap);
     va_end(ap);
+    /* Messages and fields echo client input; a byte-count cut must not split a character. */
+    cp_utf8_trim_tail(out->field);
+    cp_utf8_trim_tail(out->message);
     return code;
 }

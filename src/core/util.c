@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/log.h"
 
@@ -69,4 +70,24 @@ cp_hex_decode(const char *in, size_t n_chars, uint8_t *out)
         out[i / 2] = (uint8_t)(hi << 4 | lo);
     }
     return true;
+}
+
+void
+cp_utf8_trim_tail(char *s)
+{
+    size_t n = strlen(s);
+    /* Walk back over continuation bytes (at most 3) to the lead byte of the last sequence. */
+    size_t i = n, cont = 0;
+    while (i > 0 && cont < 4 && ((unsigned char)s[i - 1] & 0xc0) == 0x80) {
+        i--;
+        cont++;
+    }
+    if (i == 0)
+        return;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xf0 ? 3 : lead >= 0xe0 ? 2 : lead >= 0xc0 ? 1 : 0;
+    if (lead < 0x80 && cont == 0)
+        return;
+    if (need != cont) /* the last sequence is cut short (or is stray continuation bytes) */
+        s[i - 1] = '\0';
 }

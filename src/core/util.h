@@ -30,6 +30,9 @@ void cp_client_report(const char *file, int line, const char *expr);
 #define CP_BUG(x) ((x) ? (cp_bug_report(__FILE__, __LINE__, #x), true) : false)
 #define CP_CLIENT(x) ((x) ? (cp_client_report(__FILE__, __LINE__, #x), true) : false)
 
+/* Cut an incomplete UTF-8 sequence off the end of s (left by a byte-count truncation such as
+ * snprintf's), so the string stays valid UTF-8 if it was before the cut. */
+void cp_utf8_trim_tail(char *s);
 /* Value of one hex digit (either case), or -1. */
 int cp_hex_digit(char c);
 /* Hex-encode n bytes into out (2n+1 bytes, NUL-terminated). */

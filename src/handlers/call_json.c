@@ -117,14 +117,12 @@ cp_call_metadata_parse(const cJSON *meta, const char *field, struct cp_arena *a,
                      field, CP_METADATA_MAX_MEMBERS);
         return NULL;
     }
-    char *text = cJSON_PrintUnformatted(meta);
-    if (text == NULL) {
-        cp_error_set(err, CP_ERR_INTERNAL, NULL, "Could not serialise '%s'.", field);
-        return NULL;
-    }
-    size_t n = strlen(text);
-    const char *out = n <= CP_METADATA_MAX_BYTES ? cp_arena_strndup(a, text, n) : NULL;
-    cJSON_free(text);
+    struct cp_buf b = CP_BUF_INIT;
+    struct cp_jw w;
+    cp_jw_init(&w, &b);
+    cp_jw_cjson(&w, meta);
+    const char *out = b.len <= CP_METADATA_MAX_BYTES ? cp_arena_strndup(a, b.data, b.len) : NULL;
+    cp_buf_free(&b);
     if (out == NULL)
         cp_error_set(err, CP_ERR_INVALID_FIELD, field, "Field '%s' may be at most %d bytes.", field,
                      CP_METADATA_MAX_BYTES);
@@ -173,12 +171,8 @@ write_metadata_ovia(struct cp_jw *w, const char *stored)
         if (cJSON_GetObjectItemCaseSensitive(meta, documented[i]) == NULL)
             cp_jw_knull(w, documented[i]);
     for (const cJSON *m = meta ? meta->child : NULL; m != NULL; m = m->next) {
-        char *v = cJSON_PrintUnformatted(m);
-        if (v != NULL) {
-            cp_jw_key(w, m->string);
-            cp_jw_raw(w, v, strlen(v));
-            cJSON_free(v);
-        }
+        cp_jw_key(w, m->string);
+        cp_jw_cjson(w, m);
     }
     cp_jw_obj_end(w);
     cJSON_Delete(meta);

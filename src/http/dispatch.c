@@ -61,6 +61,11 @@ all_digits(const char *s)
 static bool
 check_framing(struct cp_req *req, struct cp_reply *rep)
 {
+    if (req->target_nul) {
+        cp_reply_err(rep, CP_ERR_BAD_PATH, NULL, "The request target contains a NUL byte.");
+        return false;
+    }
+
     size_t n_cl = cp_req_header_count(req, "Content-Length");
     size_t n_te = cp_req_header_count(req, "Transfer-Encoding");
     const char *cl = cp_req_header(req, "Content-Length");
@@ -100,7 +105,8 @@ check_header_limits(struct cp_req *req, struct cp_reply *rep)
     size_t total = 0;
     for (size_t i = 0; i < req->n_headers; i++)
         total += strlen(req->headers[i].name) + strlen(req->headers[i].value) + 4;
-    if ((int64_t)req->n_headers > cfg->max_headers || (int64_t)total > cfg->max_header_bytes) {
+    if (req->headers_overflow || (int64_t)req->n_headers > cfg->max_headers ||
+        (int64_t)total > cfg->max_header_bytes) {
         cp_reply_err(rep, CP_ERR_HEADERS_TOO_LARGE, NULL,
                      "Request headers exceed the limit of %lld headers or %lld bytes.",
                      (long long)cfg->max_headers, (long long)cfg->max_header_bytes);
@@ -207,13 +213,39 @@ is_json_type(const char *ct)
     return ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ';
 }
 
+/* RFC 9110 token characters: a method name is one token. */
+static bool
+is_token(const char *s)
+{
+    if (*s == '\0')
+        return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && strchr("!#$%&'*+-.^_`|~", *s) == NULL)
+            return false;
+    return true;
+}
+
 bool
 cp_http_begin(struct cp_req *req, struct cp_reply *rep, int64_t *out_body_limit)
 {
     const struct cp_config *cfg = req->app->cfg;
-    req->start_us = cp_time_mono_us();
+    if (req->start_us == 0)
+        req->start_us = cp_time_mono_us();
     set_request_id(req);
     *out_body_limit = 0;
+    /* The method is echoed nowhere until it is known to be one of ours. */
+    if (!is_token(req->method_name)) {
+        req->method_name = "-";
+        cp_reply_err(rep, CP_ERR_BAD_REQUEST, NULL, "The request method is not a valid token.");
+        return false;
+    }
+    req->method = cp_method_parse(req->method_name);
+    if (req->method == 0) {
+        cp_reply_err(rep, CP_ERR_NOT_IMPLEMENTED, NULL,
+                     "The request method is not implemented; callproof uses GET, HEAD, POST, "
+                     "PUT, PATCH and DELETE.");
+        return false;
+    }
 
     if (!check_framing(req, rep) || !check_header_limits(req, rep))
         return false;
@@ -228,9 +260,7 @@ cp_http_begin(struct cp_req *req, struct cp_reply *rep, int64_t *out_body_limit)
         cp_reply_error(rep, &err);
         return false;
     }
-    req->method = cp_method_parse(req->method_name);
     unsigned allowed = 0;
-    /* An unknown method (0) matches no route, so it gets the path's 405 or a 404. */
     enum cp_route_match m =
         cp_route_match(cp_routes, cp_n_routes, req->method, req->path, &req->arena, &req->route,
                        req->params, &req->n_params, &allowed);
@@ -249,7 +279,11 @@ cp_http_begin(struct cp_req *req, struct cp_reply *rep, int64_t *out_body_limit)
 
     const struct cp_route *r = req->route;
     if (r->scope != CP_SCOPE_PUBLIC) {
-        if (!authenticate(req, rep))
+        bool ok = authenticate(req, rep);
+        /* Not held while the body arrives: a slow upload must not pin a store connection. */
+        cp_store_release(req->conn);
+        req->conn = NULL;
+        if (!ok)
             return false;
         if ((req->auth.scopes & r->scope) == 0) {
             cp_reply_err(rep, CP_ERR_INSUFFICIENT_SCOPE, NULL,
@@ -311,21 +345,30 @@ cp_http_finish(struct cp_req *req, struct cp_reply *rep)
         }
         cp_arena_defer(&req->arena, (cp_cleanup_fn)cJSON_Delete, req->json);
     }
-    if (req->idem_key != NULL && req->auth.ok && !cp_idem_before(req, rep))
-        return;
-    r->handler(req, rep);
+    if (req->idem_key == NULL || !req->auth.ok || cp_idem_before(req, rep))
+        r->handler(req, rep);
     if (CP_BUG(rep->status == 0))
         cp_reply_err(rep, CP_ERR_INTERNAL, NULL, "The server produced no answer.");
+    /* The outcome is committed (or nothing was): the claim and the connection are no longer
+     * needed while the reply is sent, however slowly the client reads it. */
+    cp_idem_release(req);
+    cp_store_release(req->conn);
+    req->conn = NULL;
 }
 
 void
-cp_http_log(const struct cp_req *req, const struct cp_reply *rep, size_t bytes_out)
+cp_http_log(const struct cp_req *req, const struct cp_reply *rep, size_t bytes_out, int termination)
 {
     int64_t us = cp_time_mono_us() - req->start_us;
-    cp_log(CP_LOG_INFO, "rid=%s tenant=%s %s %s %u %zuB %lld.%03lldms%s%s%s",
+    /* Only validated values reach the log: the method is a known token or "-" (begin checks
+     * it first), the route is our own pattern, the request id is ours or a sane echo. */
+    const char *method = req->method != 0 ? cp_method_name(req->method) : "-";
+    char term[24] = "";
+    if (termination != 0)
+        snprintf(term, sizeof(term), " term=%d", termination);
+    cp_log(CP_LOG_INFO, "rid=%s tenant=%s %s %s %u %zuB %lld.%03lldms%s%s%s%s",
            req->request_id[0] ? req->request_id : "-", req->auth.ok ? req->auth.tenant : "-",
-           req->method_name ? req->method_name : "-", req->route ? req->route->pattern : "-",
-           rep->status, bytes_out, (long long)(us / 1000), (long long)(us % 1000),
-           rep->err != CP_OK ? " err=" : "", rep->err != CP_OK ? cp_err_code(rep->err) : "",
-           rep->replayed ? " replayed" : "");
+           method, req->route ? req->route->pattern : "-", rep->status, bytes_out,
+           (long long)(us / 1000), (long long)(us % 1000), rep->err != CP_OK ? " err=" : "",
+           rep->err != CP_OK ? cp_err_code(rep->err) : "", rep->replayed ? " replayed" : "", term);
 }

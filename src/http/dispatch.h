@@ -28,7 +28,9 @@ bool cp_http_begin(struct cp_req *req, struct cp_reply *rep, int64_t *out_body_l
  * in rep. */
 void cp_http_finish(struct cp_req *req, struct cp_reply *rep);
 
-/* Write the one log line for a finished request. */
-void cp_http_log(const struct cp_req *req, const struct cp_reply *rep, size_t bytes_out);
+/* Write the one log line for a finished request. status 0 = no answer of ours was sent;
+ * termination is the transport's code (0 = completed normally), logged when not 0. */
+void cp_http_log(const struct cp_req *req, const struct cp_reply *rep, size_t bytes_out,
+                 int termination);
 
 #endif

@@ -118,18 +118,44 @@ fingerprint(const struct cp_req *req, struct cp_sha256 *out)
     cp_crypto_sha256_final(&ctx, out);
 }
 
+enum cp_qs
+cp_idem_answer_recorded(struct cp_store_conn *c, struct cp_req *req, struct cp_reply *rep)
+{
+    int64_t ttl_ms = req->app->cfg->idempotency_ttl_hours * 3600 * 1000;
+    struct cp_idem_row row;
+    enum cp_qs qs = c->ops->idem_get(c, req->auth.tenant_id, req->idem_key,
+                                     cp_time_now_ms() - ttl_ms, &req->arena, &row);
+    if (qs <= 0)
+        return qs;
+    if (!cp_crypto_sha256_eq(&row.fingerprint, &req->idem_fingerprint)) {
+        cp_reply_err(rep, CP_ERR_IDEMPOTENCY_KEY_REUSED, NULL,
+                     "This Idempotency-Key was already used with a different request (method, "
+                     "path or body). Use a new key for a new request.");
+        return CP_QS_ONE;
+    }
+    cp_buf_free(&rep->body);
+    rep->n_headers = 0;
+    rep->status = row.status;
+    rep->content_type = row.content_type;
+    cp_buf_append(&rep->body, row.body, row.body_len);
+    if (row.location != NULL)
+        cp_reply_header(rep, "Location", row.location);
+    cp_reply_header(rep, "Idempotent-Replayed", "true");
+    rep->replayed = true;
+    rep->err = CP_OK;
+    return CP_QS_ONE;
+}
+
 struct lookup {
     struct cp_req *req;
-    struct cp_idem_row row;
+    struct cp_reply *rep;
 };
 
 static enum cp_qs
 lookup_txn(struct cp_store_conn *c, void *cls)
 {
     struct lookup *l = cls;
-    int64_t ttl_ms = l->req->app->cfg->idempotency_ttl_hours * 3600 * 1000;
-    return c->ops->idem_get(c, l->req->auth.tenant_id, l->req->idem_key, cp_time_now_ms() - ttl_ms,
-                            &l->req->arena, &l->row);
+    return cp_idem_answer_recorded(c, l->req, l->rep);
 }
 
 bool
@@ -138,7 +164,9 @@ cp_idem_before(struct cp_req *req, struct cp_reply *rep)
     CP_ASSERT(req->idem_key != NULL && req->auth.ok);
     fingerprint(req, &req->idem_fingerprint);
     /* Claim first, then look: a request that completes between a look and a claim would
-     * otherwise run twice. */
+     * otherwise run twice. (The write transaction looks again, so even a second process on
+     * the same database cannot make it run twice; the claim is what turns a concurrent
+     * duplicate into a 409 instead of a wait.) */
     if (!claim(req->app->inflight, req->auth.tenant_id, req->idem_key)) {
         cp_reply_err(rep, CP_ERR_IDEMPOTENCY_IN_PROGRESS, NULL,
                      "A request with this Idempotency-Key is still in progress; retry when it "
@@ -149,31 +177,16 @@ cp_idem_before(struct cp_req *req, struct cp_reply *rep)
     struct cp_store_conn *c = cp_req_conn(req, rep);
     if (c == NULL)
         return false;
-    struct lookup l = {.req = req};
+    struct lookup l = {.req = req, .rep = rep};
     enum cp_qs qs = cp_store_run(c, false, lookup_txn, &l);
     if (qs < 0) {
         cp_reply_err(rep, qs == CP_QS_SOFT ? CP_ERR_UNAVAILABLE : CP_ERR_INTERNAL, NULL,
                      "Could not check the Idempotency-Key. Please retry.");
+        if (qs == CP_QS_SOFT)
+            cp_reply_header(rep, "Retry-After", "1");
         return false;
     }
-    if (qs == CP_QS_NONE)
-        return true;
-    if (!cp_crypto_sha256_eq(&l.row.fingerprint, &req->idem_fingerprint)) {
-        cp_reply_err(rep, CP_ERR_IDEMPOTENCY_KEY_REUSED, NULL,
-                     "This Idempotency-Key was already used with a different request (method, "
-                     "path or body). Use a new key for a new request.");
-        return false;
-    }
-    rep->status = l.row.status;
-    rep->content_type = l.row.content_type;
-    cp_buf_free(&rep->body);
-    cp_buf_append(&rep->body, l.row.body, l.row.body_len);
-    if (l.row.location != NULL)
-        cp_reply_header(rep, "Location", l.row.location);
-    cp_reply_header(rep, "Idempotent-Replayed", "true");
-    rep->replayed = true;
-    rep->err = CP_OK;
-    return false;
+    return qs == CP_QS_NONE;
 }
 
 void
@@ -202,5 +215,6 @@ cp_idem_save(struct cp_store_conn *c, struct cp_req *req, const struct cp_reply 
     for (size_t i = 0; i < rep->n_headers; i++)
         if (strcmp(rep->headers[i].name, "Location") == 0)
             row.location = rep->headers[i].value;
-    return c->ops->idem_put(c, req->auth.tenant_id, req->idem_key, &row);
+    int64_t ttl_ms = req->app->cfg->idempotency_ttl_hours * 3600 * 1000;
+    return c->ops->idem_put(c, req->auth.tenant_id, req->idem_key, &row, row.created_ms - ttl_ms);
 }

@@ -36,9 +36,15 @@ void cp_idem_inflight_free(struct cp_idem_inflight *t); /* NULL ok */
  * run; false when rep already holds the answer (a replay, 409, 422, or a store error).
  */
 bool cp_idem_before(struct cp_req *req, struct cp_reply *rep);
+/* Inside a transaction: when the key has a live record, answer from it (the stored response
+ * with Idempotent-Replayed, or 422 for another request) and return ONE; NONE when there is no
+ * record; < 0 on a store error. */
+enum cp_qs cp_idem_answer_recorded(struct cp_store_conn *c, struct cp_req *req,
+                                   struct cp_reply *rep);
 /* Release the claim taken by cp_idem_before (no-op if none). */
 void cp_idem_release(struct cp_req *req);
-/* Inside the request's transaction: store rep under the key if it is a 2xx. */
+/* Inside the request's transaction: store rep under the key if it is a 2xx. ONE when stored
+ * (or nothing to store), NONE when a live record appeared meanwhile, < 0 on error. */
 enum cp_qs cp_idem_save(struct cp_store_conn *c, struct cp_req *req, const struct cp_reply *rep);
 
 #endif

@@ -90,21 +90,39 @@ struct txn_wrap {
     cp_req_txn_fn fn;
 };
 
+/*
+ * The transaction of a request. With an Idempotency-Key it first looks for a record of the
+ * key inside this (write-locked) transaction, so that two executions can never both commit,
+ * even from two processes. Only a 2xx is committed: a handler that decides on a 4xx after
+ * writing leaves nothing behind (CP_QS_ABORT rolls back, keeping the reply).
+ */
 static enum cp_qs
 txn_wrap_fn(struct cp_store_conn *c, void *cls)
 {
     struct txn_wrap *w = cls;
+    struct cp_req *req = w->ctx.req;
     struct cp_reply *rep = w->ctx.rep;
     /* A retry starts from a clean reply: nothing of a rolled-back attempt may leak out. */
     cp_buf_free(&rep->body);
     rep->status = 0;
     rep->n_headers = 0;
     rep->err = CP_OK;
+    if (req->idem_key != NULL && req->auth.ok) {
+        enum cp_qs rq = cp_idem_answer_recorded(c, req, rep);
+        if (rq != CP_QS_NONE)
+            return rq < 0 ? rq : CP_QS_ABORT;
+    }
     enum cp_qs qs = w->fn(c, &w->ctx);
     if (qs < 0)
         return qs;
-    enum cp_qs sq = cp_idem_save(c, w->ctx.req, rep);
-    return sq < 0 ? sq : qs;
+    if (rep->status < 200 || rep->status > 299)
+        return CP_QS_ABORT;
+    enum cp_qs sq = cp_idem_save(c, req, rep);
+    if (sq < 0)
+        return sq;
+    if (sq == CP_QS_NONE)
+        return CP_QS_SOFT; /* recorded meanwhile: the retry replays that record */
+    return qs;
 }
 
 bool
@@ -117,6 +135,8 @@ cp_req_transact(struct cp_req *req, struct cp_reply *rep, bool write, cp_req_txn
     enum cp_qs qs = cp_store_run(c, write, txn_wrap_fn, &w);
     if (qs >= 0)
         return true;
+    if (qs == CP_QS_ABORT)
+        return false; /* rolled back on purpose; the reply says why */
     if (qs == CP_QS_SOFT) {
         cp_reply_err(rep, CP_ERR_UNAVAILABLE, NULL,
                      "The store is busy; nothing was saved. Please retry.");
@@ -151,6 +171,7 @@ void
 cp_reply_error(struct cp_reply *rep, const struct cp_error *err)
 {
     cp_reply_json(rep, cp_err_status(err->code));
+    rep->n_headers = 0; /* headers of an abandoned success (Location...) must not leak */
     rep->err = err->code;
     struct cp_jw w;
     cp_jw_init(&w, &rep->body);
@@ -174,5 +195,7 @@ cp_reply_err(struct cp_reply *rep, enum cp_err code, const char *field, const ch
     va_start(ap, fmt);
     vsnprintf(err.message, sizeof(err.message), fmt, ap);
     va_end(ap);
+    cp_utf8_trim_tail(err.field);
+    cp_utf8_trim_tail(err.message);
     cp_reply_error(rep, &err);
 }

@@ -76,7 +76,9 @@ struct cp_req {
     struct cp_kv *query;     /* decoded; names unique (duplicates are rejected) */
     size_t n_query;
     struct cp_kv *headers; /* as received; names compared case-insensitively */
-    size_t n_headers;
+    size_t n_headers;      /* never more than were stored in headers[] */
+    bool headers_overflow; /* more headers arrived than max_headers allows (431) */
+    bool target_nul;       /* the request target held a raw NUL byte (400) */
 
     const struct cp_route *route;
     const char *params[CP_MAX_PATH_PARAMS]; /* path parameters in pattern order */
@@ -129,8 +131,9 @@ struct cp_store_conn *cp_req_conn(struct cp_req *req, struct cp_reply *rep);
  * Run fn in a store transaction for this request, and, when the request carries an
  * Idempotency-Key and fn leaves a 2xx reply in rep, save that reply under the key in the same
  * transaction: the effect and the record of it commit together or not at all. fn builds the
- * reply inside the transaction (it is reset before each retry). On a store failure rep is set
- * to 500 (hard) or 503 (still conflicting) and false is returned.
+ * reply inside the transaction (it is reset before each retry). Only a 2xx reply commits: any
+ * other reply rolls the transaction back and is returned as is (false). On a store failure rep
+ * is set to 500 (hard) or 503 (still conflicting) and false is returned.
  */
 struct cp_txn_ctx {
     struct cp_req *req;
@@ -147,7 +150,8 @@ bool cp_req_transact(struct cp_req *req, struct cp_reply *rep, bool write, cp_re
 void cp_reply_header(struct cp_reply *rep, const char *name, const char *value);
 /* Set status and JSON content type; the caller writes the body with a cp_jw on &rep->body. */
 void cp_reply_json(struct cp_reply *rep, unsigned status);
-/* The error envelope for err (status from the catalogue). Replaces any body written so far. */
+/* The error envelope for err (status from the catalogue). Replaces any body and headers
+ * written so far; add error-specific headers (Allow, WWW-Authenticate) after it. */
 void cp_reply_error(struct cp_reply *rep, const struct cp_error *err);
 void cp_reply_err(struct cp_reply *rep, enum cp_err code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

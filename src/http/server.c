@@ -17,6 +17,7 @@
 #include "http/server.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -37,6 +38,8 @@ struct cp_server {
     struct MHD_Daemon *daemon;
     struct cp_app *app;
     atomic_int in_flight;
+    int listen_fd; /* ours until MHD_quiesce_daemon hands it back, or until stop */
+    bool ipv6;
     char address[128];
 };
 
@@ -45,11 +48,12 @@ struct conn_req {
     struct cp_reply rep;
     struct cp_server *srv;
     struct cp_buf body;
+    const char *uri_raw; /* MHD's buffer: the target as the request line held it */
+    size_t uri_len;      /* strlen(uri_raw) when the URI log callback saw it */
     int64_t body_limit;
     int64_t deadline_mono_ms;
     size_t bytes_out;
     bool began;     /* cp_http_begin ran */
-    bool reading;   /* accepting body bytes */
     bool too_large; /* body went over the limit: discard the rest, answer 413 */
     bool answered;  /* a reply was queued */
 };
@@ -93,6 +97,8 @@ uri_log(void *cls, const char *uri, struct MHD_Connection *con)
     cp_req_init(&cr->req, srv->app);
     cp_reply_init(&cr->rep);
     cr->req.raw_uri = cp_arena_strdup(&cr->req.arena, uri ? uri : "");
+    cr->uri_raw = uri;
+    cr->uri_len = uri ? strlen(uri) : 0;
     cr->req.start_us = cp_time_mono_us();
     cr->deadline_mono_ms = cp_time_mono_ms() + srv->app->cfg->body_timeout_s * 1000;
     atomic_fetch_add(&srv->in_flight, 1);
@@ -104,18 +110,52 @@ struct hdr_collect {
     size_t cap;
 };
 
+/*
+ * Copy headers into the request, never more than cap. A raw NUL inside a header value cannot
+ * be seen from here: libmicrohttpd 0.9.75 reports value sizes as strlen() of what it parsed,
+ * so "Authorization: Bearer <token>\0junk" arrives as the token alone (documented in
+ * docs/DESIGN.md; the junk is dropped, never acted on).
+ */
 static enum MHD_Result
-collect_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+collect_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+               const char *value, size_t value_size)
 {
     (void)kind;
+    (void)key_size;
+    (void)value_size;
     struct hdr_collect *hc = cls;
     struct cp_req *req = hc->req;
-    if (req->n_headers < hc->cap) {
-        req->headers[req->n_headers].name = cp_arena_strdup(&req->arena, key);
-        req->headers[req->n_headers].value = cp_arena_strdup(&req->arena, value ? value : "");
+    if (req->n_headers >= hc->cap) {
+        req->headers_overflow = true;
+        return MHD_NO; /* stop iterating: the request is refused anyway */
     }
-    req->n_headers++; /* counted past cap too, so the limit check sees the real number */
+    if (value == NULL)
+        value = "";
+    req->headers[req->n_headers].name = cp_arena_strdup(&req->arena, key);
+    req->headers[req->n_headers].value = cp_arena_strdup(&req->arena, value);
+    req->n_headers++;
     return MHD_YES;
+}
+
+/*
+ * A raw NUL inside the request target ends MHD's C string early ("GET /v1/health\0/../x")
+ * and the rest would vanish. MHD parses the request line in place, so the target is followed
+ * by the separator (a space, possibly overwritten by a NUL) and then the version: any other
+ * byte between the end of the string we saw and the version means the target went on after a
+ * NUL. Relies on MHD 0.9.75's in-place parsing; tests/blackbox/hardening.test.mjs pins it.
+ */
+static bool
+target_has_nul(const struct conn_req *cr, const char *version)
+{
+    if (cr->uri_raw == NULL || version == NULL)
+        return false;
+    const char *end = cr->uri_raw + cr->uri_len;
+    if (version < end || version - end > 64)
+        return false; /* not the layout we know: nothing to conclude */
+    for (const char *p = end; p < version; p++)
+        if (*p != ' ' && *p != '\0' && *p != '\t')
+            return true;
+    return false;
 }
 
 static enum MHD_Result
@@ -131,7 +171,7 @@ queue_reply(struct MHD_Connection *con, struct conn_req *cr, bool must_close)
         free(data);
         return MHD_NO;
     }
-    cr->bytes_out = len;
+    cr->bytes_out = cr->req.method == CP_M_HEAD ? 0 : len; /* MHD sends no body for HEAD */
     MHD_add_response_header(resp, "Content-Type",
                             rep->content_type ? rep->content_type : "application/json");
     MHD_add_response_header(resp, "X-Request-Id", cr->req.request_id);
@@ -153,7 +193,6 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 {
     (void)cls;
     (void)url;
-    (void)version;
     struct conn_req *cr = *req_cls;
     if (CP_BUG(cr == NULL))
         return MHD_NO;
@@ -161,11 +200,20 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
     if (!cr->began) {
         cr->began = true;
         struct cp_req *req = &cr->req;
+        if (cp_time_mono_ms() > cr->deadline_mono_ms) {
+            /* Headers trickled in for longer than a whole request may take. */
+            cp_log(CP_LOG_WARN,
+                   "request deadline of %llds passed before the headers were "
+                   "complete; closing",
+                   (long long)cr->srv->app->cfg->body_timeout_s);
+            return MHD_NO;
+        }
         req->method_name = cp_arena_strdup(&req->arena, method);
-        size_t cap = (size_t)req->app->cfg->max_headers + 1;
+        req->target_nul = target_has_nul(cr, version);
+        size_t cap = (size_t)req->app->cfg->max_headers;
         req->headers = cp_arena_alloc(&req->arena, cap * sizeof(*req->headers));
         struct hdr_collect hc = {req, cap};
-        MHD_get_connection_values(con, MHD_HEADER_KIND, collect_header, &hc);
+        MHD_get_connection_values_n(con, MHD_HEADER_KIND, collect_header, &hc);
         if (!cp_http_begin(req, &cr->rep, &cr->body_limit)) {
             /* A body we did not read must never be parsed as the next request: close. */
             const char *cl = cp_req_header(req, "Content-Length");
@@ -173,9 +221,6 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
                           (cl != NULL && strcmp(cl, "0") != 0);
             return queue_reply(con, cr, unread);
         }
-        if (req->n_headers > cap)
-            req->n_headers = cap;
-        cr->reading = true;
         return MHD_YES;
     }
 
@@ -225,11 +270,16 @@ on_completed(void *cls, struct MHD_Connection *con, void **req_cls,
     if (cr == NULL)
         return;
     *req_cls = NULL;
-    if (cr->answered)
-        cp_http_log(&cr->req, &cr->rep, cr->bytes_out);
-    else if (cr->began)
-        cp_log(CP_LOG_INFO, "rid=%s %s %s aborted (termination %d)", cr->req.request_id,
-               cr->req.method_name, cr->req.raw_uri[0] ? "-" : "", (int)toe);
+    /* One line per request, including those that never reached an answer (the client went
+     * away, a deadline cut it off) and those libmicrohttpd answered itself (status 0 here:
+     * malformed request line, missing Host, bad chunk encoding, oversized header block). */
+    if (!cr->answered) {
+        cr->rep.status = 0;
+        if (cr->req.method_name == NULL || !cr->began)
+            cr->req.method_name = "-";
+    }
+    cp_http_log(&cr->req, &cr->rep, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? cr->bytes_out : 0,
+                (int)toe);
     cp_req_cleanup(&cr->req);
     cp_reply_cleanup(&cr->rep);
     cp_buf_free(&cr->body);
@@ -282,22 +332,67 @@ bad:
     return false;
 }
 
-struct cp_server *
-cp_server_start(struct cp_app *app, struct cp_error *out_err)
+/* Bind and listen ourselves, so the address is known (port 0 resolved) before any worker
+ * thread exists, and so no SO_REUSEPORT lets a second server silently share the port. */
+static int
+listen_socket(const struct sockaddr_storage *sa, socklen_t sa_len, char *out_addr, size_t n)
 {
-    const struct cp_config *cfg = app->cfg;
+    int fd = socket(sa->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)); /* TIME_WAIT only */
+    if (sa->ss_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    struct sockaddr_storage bound;
+    socklen_t bl = sizeof(bound);
+    if (bind(fd, (const struct sockaddr *)sa, sa_len) != 0 || listen(fd, 512) != 0 ||
+        getsockname(fd, (struct sockaddr *)&bound, &bl) != 0) {
+        close(fd);
+        return -1;
+    }
+    char host[INET6_ADDRSTRLEN] = "?";
+    if (bound.ss_family == AF_INET6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&bound;
+        inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+        snprintf(out_addr, n, "[%s]:%u", host, (unsigned)ntohs(s6->sin6_port));
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)&bound;
+        inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+        snprintf(out_addr, n, "%s:%u", host, (unsigned)ntohs(s4->sin_port));
+    }
+    return fd;
+}
+
+struct cp_server *
+cp_server_listen(struct cp_app *app, struct cp_error *out_err)
+{
     struct sockaddr_storage sa;
     socklen_t sa_len = 0;
-    if (!parse_listen(cfg->listen, &sa, &sa_len, out_err))
+    if (!parse_listen(app->cfg->listen, &sa, &sa_len, out_err))
         return NULL;
     struct cp_server *srv = calloc(1, sizeof(*srv));
     if (srv == NULL)
         cp_die("out of memory");
     srv->app = app;
+    srv->ipv6 = sa.ss_family == AF_INET6;
+    srv->listen_fd = listen_socket(&sa, sa_len, srv->address, sizeof(srv->address));
+    if (srv->listen_fd < 0) {
+        cp_error_set(out_err, CP_ERR_UNAVAILABLE, "listen", "Cannot serve on %s: %s.",
+                     app->cfg->listen, strerror(errno));
+        free(srv);
+        return NULL;
+    }
+    return srv;
+}
 
+bool
+cp_server_run(struct cp_server *srv, struct cp_error *out_err)
+{
+    const struct cp_config *cfg = srv->app->cfg;
     unsigned flags =
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-    if (sa.ss_family == AF_INET6)
+    if (srv->ipv6)
         flags |= MHD_USE_IPv6;
     /* Per-connection memory holds the request line and headers (and MHD's read buffer). */
     size_t mem = (size_t)(cfg->max_header_bytes + cfg->max_url_bytes + 16384);
@@ -309,38 +404,19 @@ cp_server_start(struct cp_app *app, struct cp_error *out_err)
             (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg->threads, NULL};
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_URI_LOG_CALLBACK, uri_log, srv,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK,
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->listen_fd, MHD_OPTION_URI_LOG_CALLBACK, uri_log,
+        srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK,
         identity_unescape, NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_ip,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem, MHD_OPTION_STRICT_FOR_CLIENT, 1,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_ARRAY, pool, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_ARRAY,
+        pool, MHD_OPTION_END);
     if (srv->daemon == NULL) {
-        cp_error_set(out_err, CP_ERR_UNAVAILABLE, "listen",
-                     "Cannot serve on %s (address in use, or not allowed).", cfg->listen);
-        free(srv);
-        return NULL;
+        cp_error_set(out_err, CP_ERR_UNAVAILABLE, "listen", "Cannot start serving on %s.",
+                     srv->address);
+        return false;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_LISTEN_FD);
-    struct sockaddr_storage bound;
-    socklen_t bl = sizeof(bound);
-    char hostbuf[INET6_ADDRSTRLEN] = "?";
-    unsigned port = 0;
-    if (info != NULL && getsockname(info->listen_fd, (struct sockaddr *)&bound, &bl) == 0) {
-        if (bound.ss_family == AF_INET6) {
-            struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&bound;
-            inet_ntop(AF_INET6, &s6->sin6_addr, hostbuf, sizeof(hostbuf));
-            port = ntohs(s6->sin6_port);
-        } else {
-            struct sockaddr_in *s4 = (struct sockaddr_in *)&bound;
-            inet_ntop(AF_INET, &s4->sin_addr, hostbuf, sizeof(hostbuf));
-            port = ntohs(s4->sin_port);
-        }
-    }
-    snprintf(srv->address, sizeof(srv->address), bound.ss_family == AF_INET6 ? "[%s]:%u" : "%s:%u",
-             hostbuf, port);
-    return srv;
+    return true;
 }
 
 const char *
@@ -353,8 +429,10 @@ void
 cp_server_quiesce(struct cp_server *s)
 {
     MHD_socket fd = MHD_quiesce_daemon(s->daemon);
-    if (fd != MHD_INVALID_SOCKET)
+    if (fd != MHD_INVALID_SOCKET) {
         close(fd);
+        s->listen_fd = -1;
+    }
 }
 
 bool
@@ -375,6 +453,9 @@ cp_server_stop(struct cp_server *s)
 {
     if (s == NULL)
         return;
-    MHD_stop_daemon(s->daemon);
+    if (s->daemon != NULL)
+        MHD_stop_daemon(s->daemon); /* closes a listen socket it still holds */
+    else if (s->listen_fd >= 0)
+        close(s->listen_fd);
     free(s);
 }

@@ -515,10 +515,12 @@ path_push(struct path *p, const char *key, long index)
         n = snprintf(p->s + p->len, room, "[%ld]", index);
     else
         n = snprintf(p->s + p->len, room, "%s%s", p->len > 0 ? "." : "", key);
-    if (n < 0 || (size_t)n >= room)
-        p->len = sizeof(p->s) - 1;
-    else
+    if (n < 0 || (size_t)n >= room) {
+        cp_utf8_trim_tail(p->s); /* it goes into messages: never split a character */
+        p->len = strlen(p->s);
+    } else {
         p->len += (size_t)n;
+    }
 }
 
 static void
@@ -612,6 +614,15 @@ walk(const cJSON *item, struct path *p, struct cp_error *err)
         if (!isfinite(item->valuedouble))
             return cp_error_set(err, CP_ERR_INVALID_JSON, p->s,
                                 "The number at '%s' is too large to represent.", p->s);
+        /* Whatever its spelling (9007199254740993.0, 1e300), an integral value from 2^53 up
+         * cannot be kept exactly: doubles skip integers there, and 2^53 itself is where
+         * 2^53 + 1 lands. The bound is I-JSON's (RFC 7493): +-(2^53 - 1). */
+        double v = item->valuedouble;
+        if (v == floor(v) && fabs(v) >= (double)CP_JSON_MAX_SAFE_INT)
+            return cp_error_set(err, CP_ERR_INVALID_JSON, p->s,
+                                "The number at '%s' is an integral value beyond +-(2^53-1) and "
+                                "cannot be stored exactly.",
+                                p->s);
         return CP_OK;
     }
     bool is_obj = cJSON_IsObject(item);

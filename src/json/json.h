@@ -7,7 +7,8 @@
  *   - no object repeats a key (cJSON keeps both; "last wins" differs between parsers, which
  *     is a request-smuggling hazard);
  *   - every number is finite, and a number written as an integer (no '.', 'e' or 'E') lies
- *     within +-2^53, because cJSON holds numbers as doubles and anything larger silently
+ *     within +-2^53 (and, however it is spelled, no integral value reaches +-2^53: I-JSON's
+ *     bound, RFC 7493), because cJSON holds numbers as doubles and anything larger silently
  *     loses precision;
  *   - the top level is an object, and nothing but whitespace follows it;
  *   - the text is strictly RFC 8259 (cJSON also takes leading zeros, "1.", raw control

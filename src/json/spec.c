@@ -30,6 +30,7 @@ field_path(char out[PATH_CAP], const char *prefix, const char *name)
         snprintf(out, PATH_CAP, "%s", name);
     else
         snprintf(out, PATH_CAP, "%s.%s", prefix, name);
+    cp_utf8_trim_tail(out); /* it goes into messages: never split a character */
     return out;
 }
 

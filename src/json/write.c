@@ -217,7 +217,43 @@ cp_jw_ktime(struct cp_jw *w, const char *key, int64_t ms)
         cp_jw_null(w);
         return;
     }
-    char ts[CP_TIME_ISO_LEN];
-    cp_time_format_iso(ms, ts);
+    /* Milliseconds only when there are any: "2026-04-10T15:42:00Z" stays as clients sent it. */
+    char ts[CP_TIME_ISO_MS_LEN];
+    if (ms % 1000 != 0)
+        cp_time_format_iso_ms(ms, ts);
+    else
+        cp_time_format_iso(ms, ts);
     cp_jw_str(w, ts);
+}
+
+void
+cp_jw_cjson(struct cp_jw *w, const cJSON *item)
+{
+    if (cJSON_IsNull(item) || item == NULL) {
+        cp_jw_null(w);
+    } else if (cJSON_IsBool(item)) {
+        cp_jw_bool(w, cJSON_IsTrue(item));
+    } else if (cJSON_IsNumber(item)) {
+        double v = item->valuedouble;
+        if (v == floor(v) && fabs(v) <= 9007199254740992.0)
+            cp_jw_int(w, (int64_t)v);
+        else
+            cp_jw_double(w, v);
+    } else if (cJSON_IsString(item)) {
+        cp_jw_str(w, item->valuestring);
+    } else if (cJSON_IsArray(item)) {
+        cp_jw_arr_begin(w);
+        for (const cJSON *c = item->child; c != NULL; c = c->next)
+            cp_jw_cjson(w, c);
+        cp_jw_arr_end(w);
+    } else if (cJSON_IsObject(item)) {
+        cp_jw_obj_begin(w);
+        for (const cJSON *c = item->child; c != NULL; c = c->next) {
+            cp_jw_key(w, c->string);
+            cp_jw_cjson(w, c);
+        }
+        cp_jw_obj_end(w);
+    } else {
+        cp_jw_null(w); /* raw/invalid items never come out of the strict parser */
+    }
 }

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "core/buf.h"
 
 #define CP_JW_MAX_DEPTH 32
@@ -37,6 +39,10 @@ void cp_jw_int(struct cp_jw *w, int64_t v);
 void cp_jw_double(struct cp_jw *w, double v); /* shortest round-trip form; non-finite -> null */
 void cp_jw_bool(struct cp_jw *w, bool v);
 void cp_jw_null(struct cp_jw *w);
+/* Any parsed JSON value (callproof's strict parser has vetted it): integral numbers within
+ * +-2^53 as integers, other numbers in their shortest round-trip form, so what a client sent
+ * comes back as the same values (cJSON's own printer rounds to 15 digits). */
+void cp_jw_cjson(struct cp_jw *w, const cJSON *item);
 /* Insert already-serialised JSON (e.g. a stored object) as one value. */
 void cp_jw_raw(struct cp_jw *w, const char *json, size_t n);
 /* Convenience: key + value. */

@@ -2,9 +2,9 @@
  * Backend selection, the connection pool and the transaction runner. Backend-neutral: the
  * SQL lives in sqlite/ (and pg/ later).
  *
- * The pool is a mutex-protected free list. A request takes a connection at its start and gives
- * it back at its end; the pool grows to the peak number of concurrent requests (bounded by the
- * HTTP thread pool size), so there is no wait and no fixed size to tune.
+ * The pool is a mutex-protected free list. A request takes a connection only while it runs
+ * store work (authentication, then its handler; never while its body or reply is on the wire),
+ * so the pool grows to the number of worker threads and there is no fixed size to tune.
  */
 #include "store/store.h"
 
@@ -152,7 +152,7 @@ cp_store_run(struct cp_store_conn *c, bool write, cp_txn_fn fn, void *cls)
             c->ops->rollback(c);
             if (qs == CP_QS_SOFT)
                 continue;
-            return qs;
+            return qs; /* HARD or ABORT */
         }
         enum cp_qs cq = c->ops->commit(c);
         if (cq >= 0)

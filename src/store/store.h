@@ -35,7 +35,13 @@
 #include "domain/apikey.h"
 #include "domain/call.h"
 
-enum cp_qs { CP_QS_HARD = -2, CP_QS_SOFT = -1, CP_QS_NONE = 0, CP_QS_ONE = 1 };
+enum cp_qs {
+    CP_QS_ABORT = -3, /* not an error: the callback decided nothing may be kept (roll back) */
+    CP_QS_HARD = -2,
+    CP_QS_SOFT = -1,
+    CP_QS_NONE = 0,
+    CP_QS_ONE = 1
+};
 
 #define CP_TENANT_NAME_MAX 64
 
@@ -100,9 +106,10 @@ struct cp_store_ops {
      * before not_before_ms are treated as absent (expired). ONE or NONE. */
     enum cp_qs (*idem_get)(struct cp_store_conn *c, int64_t tenant_id, const char *key,
                            int64_t not_before_ms, struct cp_arena *arena, struct cp_idem_row *out);
-    /* Insert, replacing an expired row with the same key. ONE. */
+    /* Insert, replacing only a row with the same key created before not_before_ms (expired).
+     * ONE, or NONE when a live row exists (someone else recorded this key first). */
     enum cp_qs (*idem_put)(struct cp_store_conn *c, int64_t tenant_id, const char *key,
-                           const struct cp_idem_row *row);
+                           const struct cp_idem_row *row, int64_t not_before_ms);
     /* Delete every record created before before_ms; *out_n = rows deleted. */
     enum cp_qs (*idem_purge)(struct cp_store_conn *c, int64_t before_ms, int64_t *out_n);
 
@@ -154,7 +161,8 @@ typedef enum cp_qs (*cp_txn_fn)(struct cp_store_conn *c, void *cls);
 
 /*
  * Run fn inside a transaction: begin, fn, commit. On CP_QS_SOFT from any step, roll back and
- * run again (up to a few times, with a short backoff). On CP_QS_HARD roll back and return it.
+ * run again (up to a few times, with a short backoff). On CP_QS_HARD or CP_QS_ABORT roll back
+ * and return it.
  * fn may be called more than once, so it must not have effects outside the transaction other
  * than overwriting its own outputs. Returns fn's final status (>= 0 on commit).
  */

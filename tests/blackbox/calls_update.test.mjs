@@ -279,7 +279,7 @@ test('end sets status ended and end_time to now, and duration becomes end − st
   const g = await get(call.id);
   assert.equal(g.status, 'ended');
   assert.equal(g.ended_at, e.json.end_time);
-  assert.equal(g.duration, (endMs - startMs) / 1000, 'duration = end − start');
+  assert.equal(g.duration, Math.floor((endMs - startMs) / 1000), 'duration = end − start, whole seconds');
   const vc = (await send(c, 'GET', `/api/v1/voice-calls/${call.id}`)).json;
   assert.equal(vc.state, 'Completed', 'ended without outcome is Completed');
   assert.equal(vc.durationSeconds, g.duration);

@@ -189,7 +189,11 @@ test_dispatch__404_405(void **state)
     assert_string_equal(r.code, "method_not_allowed");
     assert_string_equal(rheader(&r, "Allow"), "GET, HEAD");
     run("BREW", "/v1/health", NULL, NULL, &r);
-    assert_int_equal(r.status, 405);
+    assert_int_equal(r.status, 501);
+    assert_string_equal(r.code, "not_implemented");
+    run("G\xffT", "/v1/health", NULL, NULL, &r);
+    assert_int_equal(r.status, 400);
+    assert_null(strchr(r.body, '\xff'));
 }
 
 static void
@@ -484,6 +488,95 @@ test_dispatch__other_tenant_is_404(void **state)
     assert_null(strstr(r.body, "phone_call"));
 }
 
+/* A store whose idem_put fails hard: the wrapper over the real SQLite connection. */
+static struct cp_store_ops failing_ops;
+static enum cp_qs
+idem_put_fails(struct cp_store_conn *c, int64_t tenant_id, const char *key,
+               const struct cp_idem_row *row, int64_t not_before_ms)
+{
+    (void)c;
+    (void)tenant_id;
+    (void)key;
+    (void)row;
+    (void)not_before_ms;
+    return CP_QS_HARD;
+}
+
+static int64_t
+count_calls(void)
+{
+    struct result r;
+    const char *h[] = {"Authorization", auth_read, NULL};
+    run("GET", "/api/v1/calls?page_size=1", h, NULL, &r);
+    assert_int_equal(r.status, 200);
+    long long n = -1;
+    sscanf(strstr(r.body, "\"total_count\":") + 14, "%lld", &n);
+    return n;
+}
+
+static void
+test_dispatch__failed_commit_leaves_nothing_and_no_stale_headers(void **state)
+{
+    (void)state;
+    auth_headers();
+    int64_t before = count_calls();
+    /* The pool hands the last released connection out first: swap its operations. */
+    struct cp_error err;
+    struct cp_store_conn *c = cp_store_acquire(fx.app.store, &err);
+    const struct cp_store_ops *real = c->ops;
+    failing_ops = *real;
+    failing_ops.idem_put = idem_put_fails;
+    c->ops = &failing_ops;
+    cp_store_release(c);
+
+    struct result r;
+    const char *h[] = {
+        "Authorization", auth_all, "Content-Type", "application/json", "Idempotency-Key",
+        "key-fail",      NULL};
+    run("POST", "/api/v1/calls", h, call_body, &r);
+    c = cp_store_acquire(fx.app.store, &err);
+    c->ops = real;
+    cp_store_release(c);
+
+    assert_int_equal(r.status, 500);
+    assert_string_equal(r.code, "internal_error");
+    assert_null(rheader(&r, "Location"));    /* the rolled-back 201's header is gone */
+    assert_int_equal(count_calls(), before); /* the call was rolled back with the record */
+    /* And the key is free: the retry runs and succeeds once. */
+    run("POST", "/api/v1/calls", h, call_body, &r);
+    assert_int_equal(r.status, 201);
+    assert_int_equal(count_calls(), before + 1);
+}
+
+static void
+test_dispatch__4xx_inside_a_transaction_rolls_back(void **state)
+{
+    (void)state;
+    auth_headers();
+    /* A duplicate call_id: the handler's insert is refused and it answers 409; nothing of the
+     * attempt (nor an idempotency record) stays, so a corrected retry with the same key runs. */
+    const char *h[] = {
+        "Authorization", auth_all, "Content-Type", "application/json", "Idempotency-Key",
+        "key-dup",       NULL};
+    char body[sizeof(call_body) + 64];
+    snprintf(body, sizeof(body), "{\"call_id\":\"dup-1\",%s", call_body + 1);
+    struct result r;
+    const char *h0[] = {"Authorization", auth_all, "Content-Type", "application/json", NULL};
+    run("POST", "/api/v1/calls", h0, body, &r);
+    assert_int_equal(r.status, 201);
+    run("POST", "/api/v1/calls", h, body, &r);
+    assert_int_equal(r.status, 409);
+    /* The corrected request with the same key runs... */
+    snprintf(body, sizeof(body), "{\"call_id\":\"dup-2\",%s", call_body + 1);
+    run("POST", "/api/v1/calls", h, body, &r);
+    assert_int_equal(r.status, 201);
+    /* ...and from then on the key belongs to it: the refused body is now another request. */
+    char first[sizeof(call_body) + 64];
+    snprintf(first, sizeof(first), "{\"call_id\":\"dup-1\",%s", call_body + 1);
+    run("POST", "/api/v1/calls", h, first, &r);
+    assert_int_equal(r.status, 422);
+}
+
 int
 main(void)
 {
@@ -500,6 +593,8 @@ main(void)
         cmocka_unit_test(test_dispatch__idempotency_in_progress_is_409),
         cmocka_unit_test(test_dispatch__bad_idempotency_keys),
         cmocka_unit_test(test_dispatch__other_tenant_is_404),
+        cmocka_unit_test(test_dispatch__failed_commit_leaves_nothing_and_no_stale_headers),
+        cmocka_unit_test(test_dispatch__4xx_inside_a_transaction_rolls_back),
     };
     return cmocka_run_group_tests_name("dispatch", tests, setup, teardown);
 }

@@ -421,13 +421,18 @@ test_json__integer_range(void **state)
     (void)state;
     struct cp_error err;
     int64_t v = 0;
-    cJSON *root = PARSE("{\"max\":9007199254740992,\"min\":-9007199254740992}", &err);
+    cJSON *root = PARSE("{\"max\":9007199254740991,\"min\":-9007199254740991}", &err);
     assert_non_null(root);
     assert_true(cp_json_get_int(cJSON_GetObjectItemCaseSensitive(root, "max"), &v));
-    assert_true(v == CP_JSON_MAX_SAFE_INT);
+    assert_true(v == CP_JSON_MAX_SAFE_INT - 1);
     assert_true(cp_json_get_int(cJSON_GetObjectItemCaseSensitive(root, "min"), &v));
-    assert_true(v == -CP_JSON_MAX_SAFE_INT);
+    assert_true(v == -(CP_JSON_MAX_SAFE_INT - 1));
     cJSON_Delete(root);
+    /* 2^53 itself is where 2^53 + 1 lands, so it is refused too (I-JSON, RFC 7493). */
+    EXPECT_ERROR("{\"a\":9007199254740992}",
+                 "The number at 'a' is an integral value beyond +-(2^53-1) and cannot be stored "
+                 "exactly.",
+                 "a");
 
     const char *msg = "Invalid JSON at line 1, column 6: integer beyond +-9007199254740992 (2^53) "
                       "would lose precision; send it as a string.";
@@ -439,8 +444,21 @@ test_json__integer_range(void **state)
                  "Invalid JSON at line 1, column 11: integer beyond +-9007199254740992 (2^53) "
                  "would lose precision; send it as a string.",
                  "");
-    /* Written with a fraction or exponent, it is a number, not an integer. */
-    EXPECT_OK("{\"a\":9007199254740993.0,\"b\":1e20,\"c\":-1E300}");
+    /* Spelled with a fraction or an exponent, an integral value past 2^53 still cannot be kept
+     * exactly in a double: refused too. Within range, or not integral, such numbers are fine. */
+    EXPECT_ERROR("{\"a\":9007199254740993.0}",
+                 "The number at 'a' is an integral value beyond +-(2^53-1) and cannot be "
+                 "stored exactly.",
+                 "a");
+    EXPECT_ERROR("{\"b\":1e20}",
+                 "The number at 'b' is an integral value beyond +-(2^53-1) and cannot be "
+                 "stored exactly.",
+                 "b");
+    EXPECT_ERROR("{\"x\":[-1E300]}",
+                 "The number at 'x[0]' is an integral value beyond +-(2^53-1) and cannot be "
+                 "stored exactly.",
+                 "x[0]");
+    EXPECT_OK("{\"a\":9007199254740991.0,\"b\":1e15,\"c\":-1.5E-300,\"d\":2.5}");
     /* Digits inside strings are text. */
     EXPECT_OK("{\"a\":\"99999999999999999999999\"}");
 }

@@ -309,7 +309,7 @@ test_spec__int_type_and_bounds(void **state)
     expect_error("{'n':604801}", both, "", CP_ERR_INVALID_FIELD, "n", between);
     expect_error("{'n':1.5}", both, "", CP_ERR_INVALID_FIELD, "n", between);
     expect_error("{'n':'5'}", both, "", CP_ERR_INVALID_FIELD, "n", between);
-    expect_error("{'n':1e300}", both, "", CP_ERR_INVALID_FIELD, "n", between);
+    expect_error("{'n':1e15}", both, "", CP_ERR_INVALID_FIELD, "n", between);
     assert_true(v == 99); /* untouched by any failure */
     expect_ok("{'n':604800}", both);
     assert_true(v == 604800);
@@ -323,19 +323,17 @@ test_spec__int_type_and_bounds(void **state)
 
     expect_error("{'n':0}", lo_only, "", CP_ERR_INVALID_FIELD, "n",
                  "Field 'n' must be an integer of at least 1.");
-    expect_ok("{'n':9007199254740992}", lo_only);
-    assert_true(v == 9007199254740992LL);
+    expect_ok("{'n':9007199254740991}", lo_only);
+    assert_true(v == 9007199254740991LL);
     expect_error("{'n':0}", hi_only, "", CP_ERR_INVALID_FIELD, "n",
                  "Field 'n' must be an integer of at most -1.");
-    expect_ok("{'n':-9007199254740992}", hi_only);
+    expect_ok("{'n':-9007199254740991}", hi_only);
     expect_error("{'n':0.5}", any, "", CP_ERR_INVALID_FIELD, "n", "Field 'n' must be an integer.");
     expect_error("{'n':false}", unbounded, "", CP_ERR_INVALID_FIELD, "n",
                  "Field 'n' must be an integer.");
     expect_ok("{'n':-123456789012}", any);
     assert_true(v == -123456789012LL);
-    /* 1e20 is integral but beyond 2^53, so it is not an integer here. */
-    expect_error("{'n':1e20}", unbounded, "", CP_ERR_INVALID_FIELD, "n",
-                 "Field 'n' must be an integer.");
+    /* Integral values beyond 2^53 - 1 (1e20) never get this far: the parser refuses them. */
     expect_error("{'n':11}", neg, "", CP_ERR_INVALID_FIELD, "n",
                  "Field 'n' must be an integer between -10 and 10.");
     expect_ok("{'n':-10}", neg);
@@ -364,8 +362,8 @@ test_spec__number_type_and_bounds(void **state)
     assert_true(v == 0);
     expect_error("{'x':null}", any, "", CP_ERR_INVALID_FIELD, "x", "Field 'x' may not be null.");
     expect_error("{'x':[]}", any, "", CP_ERR_INVALID_FIELD, "x", "Field 'x' must be a number.");
-    expect_ok("{'x':-1e300}", any);
-    assert_true(v == -1e300);
+    expect_ok("{'x':-1.5e-300}", any);
+    assert_true(v == -1.5e-300);
     expect_error("{'x':0.05}", lo_only, "", CP_ERR_INVALID_FIELD, "x",
                  "Field 'x' must be a number of at least 0.1.");
     expect_error("{'x':86400001}", hi_only, "", CP_ERR_INVALID_FIELD, "x",

@@ -185,7 +185,11 @@ test_store__idempotency_records(void **state)
                               .created_ms = 10000};
     memset(row.fingerprint.b, 0xab, 32);
     begin(true);
-    assert_int_equal(OPS->idem_put(conn, t1, "k", &row), CP_QS_ONE);
+    assert_int_equal(OPS->idem_put(conn, t1, "k", &row, 0), CP_QS_ONE);
+    /* A live record is never overwritten: the second writer learns it lost (NONE). */
+    struct cp_idem_row other = row;
+    other.status = 500;
+    assert_int_equal(OPS->idem_put(conn, t1, "k", &other, 10000), CP_QS_NONE);
     commit();
 
     struct cp_arena a;
@@ -210,9 +214,9 @@ test_store__idempotency_records(void **state)
     row.location = NULL;
     int64_t n = -1;
     begin(true);
-    assert_int_equal(OPS->idem_put(conn, t1, "k", &row), CP_QS_ONE);
+    assert_int_equal(OPS->idem_put(conn, t1, "k", &row, 10001), CP_QS_ONE); /* it expired */
     row.created_ms = 5000;
-    assert_int_equal(OPS->idem_put(conn, t2, "old", &row), CP_QS_ONE);
+    assert_int_equal(OPS->idem_put(conn, t2, "old", &row, 0), CP_QS_ONE);
     assert_int_equal(OPS->idem_purge(conn, 10000, &n), CP_QS_ONE);
     commit();
     assert_int_equal(n, 1);

@@ -70,9 +70,14 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_IDEM_GET] = "SELECT fingerprint, status, content_type, location, body, created_at "
                     "FROM idempotency_keys WHERE tenant_id = ?1 AND idem_key = ?2 "
                     "AND created_at >= ?3",
-    [ST_IDEM_PUT] = "INSERT OR REPLACE INTO idempotency_keys(tenant_id, idem_key, fingerprint, "
-                    "status, content_type, location, body, created_at) "
-                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_IDEM_PUT] =
+        "INSERT INTO idempotency_keys(tenant_id, idem_key, fingerprint, "
+        "status, content_type, location, body, created_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+        "ON CONFLICT(tenant_id, idem_key) DO UPDATE SET fingerprint = excluded.fingerprint, "
+        "status = excluded.status, content_type = excluded.content_type, "
+        "location = excluded.location, body = excluded.body, "
+        "created_at = excluded.created_at WHERE idempotency_keys.created_at < ?9",
     [ST_IDEM_PURGE] = "DELETE FROM idempotency_keys WHERE created_at < ?1",
     [ST_CALL_INSERT] =
         "INSERT INTO calls(tenant_id, " CALL_COLS
@@ -278,13 +283,20 @@ migrate(sqlite3 *db, const char *path, int *out_version, struct cp_error *out_er
             exec_sql(db, "ROLLBACK");
             continue;
         }
-        char rec[256];
-        snprintf(rec, sizeof(rec),
-                 "INSERT INTO schema_migrations(version, name, applied_at) "
-                 "VALUES (%d, 'migration %d', CAST(strftime('%%s','now') AS INTEGER) * 1000)",
-                 m->version, m->version);
-        if (exec_sql(db, m->sql) != SQLITE_OK || exec_sql(db, rec) != SQLITE_OK ||
-            exec_sql(db, "COMMIT") != SQLITE_OK) {
+        sqlite3_stmt *rec = NULL;
+        bool ok = exec_sql(db, m->sql) == SQLITE_OK &&
+                  sqlite3_prepare_v2(db,
+                                     "INSERT INTO schema_migrations(version, name, applied_at) "
+                                     "VALUES (?1, ?2, CAST(strftime('%s','now') AS INTEGER) * "
+                                     "1000)",
+                                     -1, &rec, NULL) == SQLITE_OK;
+        if (ok) {
+            sqlite3_bind_int(rec, 1, m->version);
+            sqlite3_bind_text(rec, 2, m->name, -1, SQLITE_STATIC);
+            ok = sqlite3_step(rec) == SQLITE_DONE;
+        }
+        sqlite3_finalize(rec);
+        if (!ok || exec_sql(db, "COMMIT") != SQLITE_OK) {
             exec_sql(db, "ROLLBACK");
             goto fail;
         }
@@ -572,7 +584,7 @@ sq_idem_get(struct cp_store_conn *cc, int64_t tenant_id, const char *key, int64_
 
 static enum cp_qs
 sq_idem_put(struct cp_store_conn *cc, int64_t tenant_id, const char *key,
-            const struct cp_idem_row *row)
+            const struct cp_idem_row *row, int64_t not_before_ms)
 {
     struct sq_conn *c = sq(cc);
     sqlite3_stmt *s = stmt(c, ST_IDEM_PUT);
@@ -587,8 +599,8 @@ sq_idem_put(struct cp_store_conn *cc, int64_t tenant_id, const char *key,
         sqlite3_bind_text(s, 6, row->location, -1, SQLITE_STATIC);
     sqlite3_bind_blob(s, 7, row->body_len ? row->body : "", (int)row->body_len, SQLITE_STATIC);
     sqlite3_bind_int64(s, 8, row->created_ms);
-    enum cp_qs qs = exec_change(c, s, "idempotency put");
-    return qs == CP_QS_NONE ? CP_QS_HARD : qs;
+    sqlite3_bind_int64(s, 9, not_before_ms);
+    return exec_change(c, s, "idempotency put");
 }
 
 static enum cp_qs
