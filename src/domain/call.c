@@ -79,6 +79,28 @@ cp_check_phone(const char *s)
 }
 
 const char *
+cp_check_path_id(const char *s)
+{
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              strchr("-_.:~@+=", *p) != NULL))
+            return "1 to 128 of the characters A-Z a-z 0-9 - _ . : ~ @ + =";
+    return NULL;
+}
+
+const char *
+cp_check_https_url(const char *s)
+{
+    static const char msg[] = "a valid HTTPS URL";
+    if (strncmp(s, "https://", 8) != 0 || s[8] == '\0' || strchr("/?#:@", s[8]) != NULL)
+        return msg;
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+            return msg;
+    return NULL;
+}
+
+const char *
 cp_check_uuid(const char *s)
 {
     return cp_uuid_valid(s) ? NULL : "a UUID such as 3c90c3cc-0d44-4b50-8888-8dd25736052a";

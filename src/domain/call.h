@@ -105,6 +105,11 @@ bool cp_uuid_valid(const char *s);
 const char *cp_check_phone(const char *s);
 /* Same check without "anonymous". */
 const char *cp_check_e164(const char *s);
+/* cp_jspec check for ids the tenant chooses that appear in paths (call_id, recording_id):
+ * letters, digits and - _ . : ~ @ + = only, so they need no escaping in a URL. */
+const char *cp_check_path_id(const char *s);
+/* cp_jspec check for https URLs with a host ("a valid HTTPS URL"). */
+const char *cp_check_https_url(const char *s);
 /* cp_jspec check for UUIDs. */
 const char *cp_check_uuid(const char *s);
 

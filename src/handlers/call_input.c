@@ -80,18 +80,6 @@ check_http_url(const char *s)
     return NULL;
 }
 
-/* The tenant's own call id appears in paths (/api/v1/calls/{id}), so it is limited to
- * characters that need no escaping there: letters, digits and - _ . : ~ @ + = */
-static const char *
-check_call_id(const char *s)
-{
-    for (const char *p = s; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              strchr("-_.:~@+=", *p) != NULL))
-            return "1 to 128 of the characters A-Z a-z 0-9 - _ . : ~ @ + =";
-    return NULL;
-}
-
 /* Validate one transcript_objects array and write its items, in callproof's stored form
  * {"role","text","at_ms"}, into w (which is inside an open array). */
 static enum cp_err
@@ -230,7 +218,7 @@ cp_call_input_parse(const cJSON *body, enum cp_call_input_mode mode, struct cp_a
          .flags = CP_JF_NULLABLE,
          .min = 1,
          .max = ID_MAX,
-         .check = check_call_id,
+         .check = cp_check_path_id,
          .out = &v->external_id,
          P(F_CALL_ID)},
         {.name = "status", .type = CP_JT_ENUM, .choices = statuses, .out = &status, P(F_STATUS)},

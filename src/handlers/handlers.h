@@ -30,4 +30,8 @@ void cp_h_voice_calls_get(struct cp_req *req, struct cp_reply *rep);
 void cp_h_voice_calls_epa_get(struct cp_req *req, struct cp_reply *rep);
 void cp_h_voice_calls_epa_put(struct cp_req *req, struct cp_reply *rep);
 
+/* handlers/recordings.c: recording logs (seed 003) */
+void cp_h_recording_log_put(struct cp_req *req, struct cp_reply *rep);
+void cp_h_recording_log_list(struct cp_req *req, struct cp_reply *rep);
+
 #endif

@@ -33,6 +33,12 @@ const struct cp_route cp_routes[] = {
       cp_h_voice_calls_epa_get),
     R(PUT, "/api/v1/voice-calls/{id}/epa-results", CP_SCOPE_VOICE_WRITE, 0, true,
       cp_h_voice_calls_epa_put),
+
+    /* Recording logs (seed 003, base URL /v1) */
+    R(POST, "/v1/calls/{call_id}/recording-log", CP_SCOPE_VOICE_WRITE, 0, true,
+      cp_h_recording_log_put),
+    R(GET, "/v1/calls/{call_id}/recording-log", CP_SCOPE_VOICE_READ, -1, false,
+      cp_h_recording_log_list),
 };
 
 const size_t cp_n_routes = sizeof(cp_routes) / sizeof(cp_routes[0]);

@@ -72,6 +72,29 @@ struct cp_idem_row {
 
 typedef void (*cp_key_list_cb)(void *cls, const struct cp_key_row *row);
 
+#define CP_RECORDING_ID_MAX 128
+
+/* A call's recording: the log a platform posts (seed 003) and, when callproof holds the audio,
+ * the file's facts. Strings are arena copies when read from the store. */
+struct cp_recording {
+    int64_t tenant_id;
+    char call_id[CP_UUID_LEN + 1]; /* the call's server id */
+    const char *recording_id;      /* the tenant's id for it, unique per call */
+    const char *recording_url;     /* an external https URL, or NULL */
+    int64_t duration_s;            /* -1 = unknown */
+    const char *transcription_id;
+    const char *transcription_status; /* pending | completed | failed | NULL */
+    int64_t started_ms, ended_ms;     /* 0 = unknown */
+    const char *metadata_json;        /* object or NULL */
+    /* Audio held by callproof (all unset until uploaded; immutable once set). */
+    bool has_audio;
+    const char *content_type;
+    int64_t size_bytes;
+    struct cp_sha256 sha256;
+    const char *file_name; /* relative to the data directory's recordings/ */
+    int64_t created_ms, updated_ms;
+};
+
 struct cp_store_ops {
     const char *backend; /* "sqlite", "postgres" */
 
@@ -130,6 +153,23 @@ struct cp_store_ops {
     enum cp_qs (*call_list)(struct cp_store_conn *c, int64_t tenant_id,
                             const struct cp_call_filter *filter, struct cp_arena *arena,
                             struct cp_call **out_items, size_t *out_n, int64_t *out_total);
+
+    /* Recordings. recording_get: the recording (tenant, call server id, recording_id), ONE or
+     * NONE. */
+    enum cp_qs (*recording_get)(struct cp_store_conn *c, int64_t tenant_id, const char *call_id,
+                                const char *recording_id, struct cp_arena *arena,
+                                struct cp_recording *out);
+    /* Insert a recording, or update its log fields (url, duration, transcription, times,
+     * metadata, updated_at) when it exists; audio facts are never touched here. ONE. */
+    enum cp_qs (*recording_upsert)(struct cp_store_conn *c, const struct cp_recording *rec);
+    /* Record the audio of an existing recording that has none yet (content type, size,
+     * sha256, file name, and duration when given >= 0). ONE, or NONE if it already has audio
+     * or does not exist. */
+    enum cp_qs (*recording_set_audio)(struct cp_store_conn *c, const struct cp_recording *rec);
+    /* The call's recordings, oldest first (arena array). ONE (also when there are none). */
+    enum cp_qs (*recording_list)(struct cp_store_conn *c, int64_t tenant_id, const char *call_id,
+                                 struct cp_arena *arena, struct cp_recording **out_items,
+                                 size_t *out_n);
 };
 
 /* The connection's public head; backends embed it first in their own connection struct. */

@@ -104,10 +104,38 @@ static const char m003_call_lists[] =
     "CREATE INDEX calls_from      ON calls(tenant_id, from_number, started_at);\n"
     "CREATE INDEX calls_to        ON calls(tenant_id, to_number, started_at);\n";
 
+/*
+ * Recordings: the log a platform posts for each recording of a call (seed 003) and, when
+ * callproof holds the audio, its content type, size, SHA-256 and file name. The audio facts are
+ * written once: recordings are evidence.
+ */
+static const char m004_recordings[] =
+    "CREATE TABLE recordings (\n"
+    "  tenant_id            INTEGER NOT NULL,\n"
+    "  call_id              TEXT NOT NULL,\n"
+    "  recording_id         TEXT NOT NULL,\n"
+    "  recording_url        TEXT,\n"
+    "  duration_s           INTEGER,\n"
+    "  transcription_id     TEXT,\n"
+    "  transcription_status TEXT,\n"
+    "  started_at           INTEGER,\n"
+    "  ended_at             INTEGER,\n"
+    "  metadata_json        TEXT,\n"
+    "  content_type         TEXT,\n"
+    "  size_bytes           INTEGER,\n"
+    "  sha256               BLOB,\n"
+    "  file_name            TEXT,\n"
+    "  created_at           INTEGER NOT NULL,\n"
+    "  updated_at           INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (tenant_id, call_id, recording_id),\n"
+    "  FOREIGN KEY (tenant_id, call_id) REFERENCES calls(tenant_id, id)\n"
+    ") WITHOUT ROWID;\n";
+
 const struct cp_sqlite_migration cp_sqlite_migrations[] = {
     {1, "foundation: tenants, api keys, idempotency", m001_foundation},
     {2, "calls", m002_calls},
     {3, "call state, survey results and list indexes", m003_call_lists},
+    {4, "recordings", m004_recordings},
 };
 
 const int cp_sqlite_n_migrations =

@@ -38,6 +38,10 @@ enum stmt_id {
     ST_CALL_INSERT,
     ST_CALL_GET,
     ST_CALL_UPDATE,
+    ST_REC_GET,
+    ST_REC_UPSERT,
+    ST_REC_SET_AUDIO,
+    ST_REC_LIST,
     ST__COUNT
 };
 
@@ -49,6 +53,11 @@ enum stmt_id {
     "latency_json, costs_json, metadata_json, telephony_provider, telephony_id, human_detection, " \
     "do_not_call_result, hipaa_compliant, on_no_human_answer, error_message, created_at, "         \
     "updated_at, epa_json, state"
+
+#define REC_COLS                                                                                   \
+    "tenant_id, call_id, recording_id, recording_url, duration_s, transcription_id, "              \
+    "transcription_status, started_at, ended_at, metadata_json, content_type, size_bytes, "        \
+    "sha256, file_name, created_at, updated_at"
 
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_TENANT_INSERT] = "INSERT INTO tenants(name, created_at) VALUES (?1, ?2) "
@@ -95,6 +104,24 @@ static const char *const stmt_sql[ST__COUNT] = {
         "human_detection = ?29, do_not_call_result = ?30, hipaa_compliant = ?31, "
         "on_no_human_answer = ?32, error_message = ?33, updated_at = ?35, epa_json = ?36, state = "
         "?37 WHERE tenant_id = ?1 AND id = ?2",
+    [ST_REC_GET] = "SELECT " REC_COLS " FROM recordings WHERE tenant_id = ?1 AND call_id = ?2 "
+                   "AND recording_id = ?3",
+    [ST_REC_UPSERT] =
+        "INSERT INTO recordings(tenant_id, call_id, recording_id, recording_url, duration_s, "
+        "transcription_id, transcription_status, started_at, ended_at, metadata_json, "
+        "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+        "ON CONFLICT(tenant_id, call_id, recording_id) DO UPDATE SET "
+        "recording_url = excluded.recording_url, duration_s = excluded.duration_s, "
+        "transcription_id = excluded.transcription_id, "
+        "transcription_status = excluded.transcription_status, started_at = excluded.started_at, "
+        "ended_at = excluded.ended_at, metadata_json = excluded.metadata_json, "
+        "updated_at = excluded.updated_at",
+    [ST_REC_SET_AUDIO] = "UPDATE recordings SET content_type = ?4, size_bytes = ?5, sha256 = ?6, "
+                         "file_name = ?7, duration_s = coalesce(?8, duration_s), updated_at = ?9 "
+                         "WHERE tenant_id = ?1 AND call_id = ?2 AND recording_id = ?3 "
+                         "AND sha256 IS NULL",
+    [ST_REC_LIST] = "SELECT " REC_COLS " FROM recordings WHERE tenant_id = ?1 AND call_id = ?2 "
+                    "ORDER BY created_at, recording_id",
     /* By server id first, then by the tenant's external id: both are unique per tenant. */
     [ST_CALL_GET] = "SELECT " CALL_COLS " FROM calls WHERE tenant_id = ?1 AND id = ?2 "
                     "UNION ALL SELECT " CALL_COLS " FROM calls WHERE tenant_id = ?1 "
@@ -950,6 +977,126 @@ sq_call_list(struct cp_store_conn *cc, int64_t tenant_id, const struct cp_call_f
     return qs;
 }
 
+/* ---- recordings ---- */
+
+static void
+read_recording(sqlite3_stmt *s, struct cp_arena *a, struct cp_recording *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->tenant_id = sqlite3_column_int64(s, 0);
+    snprintf(r->call_id, sizeof(r->call_id), "%s", (const char *)sqlite3_column_text(s, 1));
+    r->recording_id = col_text(s, 2, a);
+    r->recording_url = col_text(s, 3, a);
+    r->duration_s = col_int(s, 4, -1);
+    r->transcription_id = col_text(s, 5, a);
+    r->transcription_status = col_text(s, 6, a);
+    r->started_ms = col_int(s, 7, 0);
+    r->ended_ms = col_int(s, 8, 0);
+    r->metadata_json = col_text(s, 9, a);
+    r->content_type = col_text(s, 10, a);
+    r->size_bytes = col_int(s, 11, -1);
+    r->has_audio = sqlite3_column_bytes(s, 12) == (int)sizeof(r->sha256.b);
+    if (r->has_audio)
+        memcpy(r->sha256.b, sqlite3_column_blob(s, 12), sizeof(r->sha256.b));
+    r->file_name = col_text(s, 13, a);
+    r->created_ms = col_int(s, 14, 0);
+    r->updated_ms = col_int(s, 15, 0);
+}
+
+static enum cp_qs
+sq_recording_get(struct cp_store_conn *cc, int64_t tenant_id, const char *call_id,
+                 const char *recording_id, struct cp_arena *arena, struct cp_recording *out)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_REC_GET);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_int64(s, 1, tenant_id);
+    sqlite3_bind_text(s, 2, call_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, recording_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    enum cp_qs qs = CP_QS_NONE;
+    if (rc == SQLITE_ROW) {
+        read_recording(s, arena, out);
+        qs = CP_QS_ONE;
+    } else if (rc != SQLITE_DONE) {
+        qs = qs_from_rc(c, rc, "recording get");
+    }
+    done(s);
+    return qs;
+}
+
+static enum cp_qs
+sq_recording_upsert(struct cp_store_conn *cc, const struct cp_recording *r)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_REC_UPSERT);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_int64(s, 1, r->tenant_id);
+    sqlite3_bind_text(s, 2, r->call_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, r->recording_id, -1, SQLITE_STATIC);
+    bind_text_or_null(s, 4, r->recording_url);
+    bind_int_or_null(s, 5, r->duration_s, -1);
+    bind_text_or_null(s, 6, r->transcription_id);
+    bind_text_or_null(s, 7, r->transcription_status);
+    bind_int_or_null(s, 8, r->started_ms, 0);
+    bind_int_or_null(s, 9, r->ended_ms, 0);
+    bind_text_or_null(s, 10, r->metadata_json);
+    sqlite3_bind_int64(s, 11, r->created_ms);
+    sqlite3_bind_int64(s, 12, r->updated_ms);
+    enum cp_qs qs = exec_change(c, s, "recording upsert");
+    return qs == CP_QS_NONE ? CP_QS_HARD : qs;
+}
+
+static enum cp_qs
+sq_recording_set_audio(struct cp_store_conn *cc, const struct cp_recording *r)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_REC_SET_AUDIO);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_int64(s, 1, r->tenant_id);
+    sqlite3_bind_text(s, 2, r->call_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, r->recording_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, r->content_type, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, r->size_bytes);
+    sqlite3_bind_blob(s, 6, r->sha256.b, sizeof(r->sha256.b), SQLITE_STATIC);
+    sqlite3_bind_text(s, 7, r->file_name, -1, SQLITE_STATIC);
+    bind_int_or_null(s, 8, r->duration_s, -1);
+    sqlite3_bind_int64(s, 9, r->updated_ms);
+    return exec_change(c, s, "recording set audio");
+}
+
+static enum cp_qs
+sq_recording_list(struct cp_store_conn *cc, int64_t tenant_id, const char *call_id,
+                  struct cp_arena *arena, struct cp_recording **out_items, size_t *out_n)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_REC_LIST);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_int64(s, 1, tenant_id);
+    sqlite3_bind_text(s, 2, call_id, -1, SQLITE_STATIC);
+    size_t n = 0, cap = 8;
+    struct cp_recording *items = cp_arena_alloc(arena, cap * sizeof(*items));
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n == cap) {
+            struct cp_recording *bigger = cp_arena_alloc(arena, 2 * cap * sizeof(*items));
+            memcpy(bigger, items, n * sizeof(*items));
+            items = bigger;
+            cap *= 2;
+        }
+        read_recording(s, arena, &items[n++]);
+    }
+    enum cp_qs qs = rc == SQLITE_DONE ? CP_QS_ONE : qs_from_rc(c, rc, "recording list");
+    done(s);
+    *out_items = items;
+    *out_n = n;
+    return qs;
+}
+
 static const struct cp_store_ops sq_ops = {
     .backend = "sqlite",
     .begin = sq_begin,
@@ -969,6 +1116,10 @@ static const struct cp_store_ops sq_ops = {
     .call_get = sq_call_get,
     .call_update = sq_call_update,
     .call_list = sq_call_list,
+    .recording_get = sq_recording_get,
+    .recording_upsert = sq_recording_upsert,
+    .recording_set_audio = sq_recording_set_audio,
+    .recording_list = sq_recording_list,
 };
 
 const struct cp_store_backend cp_store_sqlite_backend = {
