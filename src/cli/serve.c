@@ -25,6 +25,8 @@
 #include "domain/apikey.h"
 #include "http/idem.h"
 #include "http/server.h"
+#include "domain/signed_url.h"
+#include "store/blob.h"
 #include "store/store.h"
 
 #define MAINTENANCE_EVERY_S 60
@@ -69,6 +71,54 @@ lock_store(const char *database)
         return -1;
     }
     return fd;
+}
+
+/*
+ * The secret that signs recording links: 32 random bytes in <data>/url-signing.key (0600),
+ * made on first start and durable before use (file and directory fsync'd), so a link handed out
+ * still verifies after a crash. A file of the wrong size is refused, never silently replaced:
+ * replacing it would invalidate every link in circulation.
+ */
+static bool
+load_url_key(const char *data_dir, struct cp_url_key *out)
+{
+    char path[600];
+    snprintf(path, sizeof(path), "%s/url-signing.key", data_dir);
+    uint8_t secret[CP_URL_KEY_BYTES];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        cp_crypto_random(secret, sizeof(secret));
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        bool ok = fd >= 0 && write(fd, secret, sizeof(secret)) == (ssize_t)sizeof(secret) &&
+                  fsync(fd) == 0;
+        if (fd >= 0)
+            close(fd);
+        int dfd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ok = ok && dfd >= 0 && fsync(dfd) == 0;
+        if (dfd >= 0)
+            close(dfd);
+        if (!ok) {
+            fprintf(stderr, "callproof: cannot create %s: %s\n", path, strerror(errno));
+            unlink(path);
+            return false;
+        }
+        cp_log(CP_LOG_INFO, "created the recording-link signing key %s", path);
+        cp_url_key_init(out, secret);
+        return true;
+    }
+    uint8_t buf[CP_URL_KEY_BYTES + 1]; /* one more, to see a file that is too long */
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
+    if (fd >= 0)
+        close(fd);
+    memcpy(secret, buf, sizeof(secret));
+    memset(buf, 0, sizeof(buf));
+    if (n != (ssize_t)sizeof(secret)) {
+        fprintf(stderr, "callproof: %s must hold exactly %d bytes; refusing to start\n", path,
+                CP_URL_KEY_BYTES);
+        return false;
+    }
+    cp_url_key_init(out, secret);
+    return true;
 }
 
 struct first_key {
@@ -165,8 +215,19 @@ cp_cli_serve(int argc, char **argv)
             close(lock_fd);
         return 1;
     }
-    struct cp_error err;
+    struct cp_error err = {0};
     maintenance(store, &cfg);
+    static struct cp_url_key url_key;
+    char recordings_dir[sizeof(cfg.data_dir) + 16];
+    snprintf(recordings_dir, sizeof(recordings_dir), "%s/recordings", cfg.data_dir);
+    if (!load_url_key(cfg.data_dir, &url_key) || !cp_blob_sweep(recordings_dir, &err)) {
+        if (err.message[0] != '\0')
+            fprintf(stderr, "callproof: cannot prepare %s: %s\n", recordings_dir, err.message);
+        cp_store_close(store);
+        if (lock_fd >= 0)
+            close(lock_fd);
+        return 1;
+    }
 
     sigset_t sigs;
     sigemptyset(&sigs);
@@ -180,6 +241,8 @@ cp_cli_serve(int argc, char **argv)
         .store = store,
         .inflight = cp_idem_inflight_new(),
         .mhd_version = cp_server_mhd_version(),
+        .url_key = &url_key,
+        .recordings_dir = recordings_dir,
         .started_mono_ms = cp_time_mono_ms(),
     };
     atomic_init(&app.draining, false);

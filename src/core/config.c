@@ -66,6 +66,9 @@ static const struct setting settings[] = {
         "on SIGTERM, wait this long for in-flight requests (seconds)"),
     INT(idempotency_ttl_hours, 24, 24 * 365, "24",
         "keep Idempotency-Key responses at least this long (hours)"),
+    INT(max_audio_bytes, 1024, 1LL << 40, "536870912", "largest recording upload; larger -> 413"),
+    INT(recording_url_ttl_s, 1, 7 * 86400, "900",
+        "how long a signed recording link stays valid (seconds)"),
 };
 
 static const struct setting *

@@ -29,6 +29,8 @@ struct cp_config {
     int64_t body_timeout_s;
     int64_t shutdown_timeout_s;
     int64_t idempotency_ttl_hours;
+    int64_t max_audio_bytes;
+    int64_t recording_url_ttl_s;
 };
 
 /* Fill c with the defaults. */

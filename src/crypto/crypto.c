@@ -10,6 +10,8 @@
 
 _Static_assert(sizeof(crypto_hash_sha256_state) <= sizeof(struct cp_sha256_ctx),
                "cp_sha256_ctx too small for libsodium's state");
+_Static_assert(sizeof(crypto_auth_hmacsha256_state) <= sizeof(struct cp_hmac_ctx),
+               "cp_hmac_ctx too small for libsodium's state");
 
 void
 cp_crypto_init(void)
@@ -52,4 +54,22 @@ bool
 cp_crypto_sha256_eq(const struct cp_sha256 *a, const struct cp_sha256 *b)
 {
     return sodium_memcmp(a->b, b->b, sizeof(a->b)) == 0;
+}
+
+void
+cp_crypto_hmac_init(struct cp_hmac_ctx *ctx, const uint8_t *key, size_t key_len)
+{
+    crypto_auth_hmacsha256_init((crypto_auth_hmacsha256_state *)(void *)ctx->opaque, key, key_len);
+}
+
+void
+cp_crypto_hmac_update(struct cp_hmac_ctx *ctx, const void *data, size_t n)
+{
+    crypto_auth_hmacsha256_update((crypto_auth_hmacsha256_state *)(void *)ctx->opaque, data, n);
+}
+
+void
+cp_crypto_hmac_final(struct cp_hmac_ctx *ctx, struct cp_sha256 *out)
+{
+    crypto_auth_hmacsha256_final((crypto_auth_hmacsha256_state *)(void *)ctx->opaque, out->b);
 }

@@ -34,4 +34,9 @@ void cp_h_voice_calls_epa_put(struct cp_req *req, struct cp_reply *rep);
 void cp_h_recording_log_put(struct cp_req *req, struct cp_reply *rep);
 void cp_h_recording_log_list(struct cp_req *req, struct cp_reply *rep);
 
+/* handlers/audio.c: recording audio, signed links and downloads */
+extern const struct cp_stream_ops cp_h_audio_upload;
+void cp_h_recording_url(struct cp_req *req, struct cp_reply *rep);
+void cp_h_recording_download(struct cp_req *req, struct cp_reply *rep);
+
 #endif

@@ -298,7 +298,9 @@ cp_http_begin(struct cp_req *req, struct cp_reply *rep, int64_t *out_body_limit)
         }
     }
 
-    int64_t limit = r->body_limit == 0 ? cfg->max_body_bytes : r->body_limit;
+    int64_t limit = r->stream != NULL    ? cfg->max_audio_bytes
+                    : r->body_limit == 0 ? cfg->max_body_bytes
+                                         : r->body_limit;
     const char *cl = cp_req_header(req, "Content-Length");
     bool has_body =
         (cl != NULL && strcmp(cl, "0") != 0) || cp_req_header(req, "Transfer-Encoding") != NULL;

@@ -103,17 +103,24 @@ unclaim(struct cp_idem_inflight *t, int64_t tenant_id, const char *key)
 }
 
 /* SHA-256 over "callproof/idempotency/v1" NUL method NUL target NUL body: any change to the
- * method, path, query or body changes it. */
+ * method, path, query or body changes it. A streamed body is represented by its own SHA-256
+ * (under another domain string, so the two forms never collide). */
 static void
-fingerprint(const struct cp_req *req, struct cp_sha256 *out)
+fingerprint(const struct cp_req *req, const struct cp_sha256 *body_digest, struct cp_sha256 *out)
 {
     static const char domain[] = "callproof/idempotency/v1";
+    static const char domain_streamed[] = "callproof/idempotency/streamed/v1";
     struct cp_sha256_ctx ctx;
     cp_crypto_sha256_init(&ctx);
-    cp_crypto_sha256_update(&ctx, domain, sizeof(domain));
+    if (body_digest != NULL)
+        cp_crypto_sha256_update(&ctx, domain_streamed, sizeof(domain_streamed));
+    else
+        cp_crypto_sha256_update(&ctx, domain, sizeof(domain));
     cp_crypto_sha256_update(&ctx, req->method_name, strlen(req->method_name) + 1);
     cp_crypto_sha256_update(&ctx, req->raw_uri, strlen(req->raw_uri) + 1);
-    if (req->body_len > 0)
+    if (body_digest != NULL)
+        cp_crypto_sha256_update(&ctx, body_digest->b, sizeof(body_digest->b));
+    else if (req->body_len > 0)
         cp_crypto_sha256_update(&ctx, req->body, req->body_len);
     cp_crypto_sha256_final(&ctx, out);
 }
@@ -161,8 +168,14 @@ lookup_txn(struct cp_store_conn *c, void *cls)
 bool
 cp_idem_before(struct cp_req *req, struct cp_reply *rep)
 {
+    return cp_idem_before_digest(req, rep, NULL);
+}
+
+bool
+cp_idem_before_digest(struct cp_req *req, struct cp_reply *rep, const struct cp_sha256 *digest)
+{
     CP_ASSERT(req->idem_key != NULL && req->auth.ok);
-    fingerprint(req, &req->idem_fingerprint);
+    fingerprint(req, digest, &req->idem_fingerprint);
     /* Claim first, then look: a request that completes between a look and a claim would
      * otherwise run twice. (The write transaction looks again, so even a second process on
      * the same database cannot make it run twice; the claim is what turns a concurrent

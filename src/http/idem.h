@@ -36,6 +36,9 @@ void cp_idem_inflight_free(struct cp_idem_inflight *t); /* NULL ok */
  * run; false when rep already holds the answer (a replay, 409, 422, or a store error).
  */
 bool cp_idem_before(struct cp_req *req, struct cp_reply *rep);
+/* The same for a streamed body, known by its SHA-256 instead of its bytes. */
+bool cp_idem_before_digest(struct cp_req *req, struct cp_reply *rep,
+                           const struct cp_sha256 *body_digest);
 /* Inside a transaction: when the key has a live record, answer from it (the stored response
  * with Idempotent-Replayed, or 422 for another request) and return ONE; NONE when there is no
  * record; < 0 on a store error. */

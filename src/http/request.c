@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/util.h"
@@ -35,12 +36,16 @@ void
 cp_reply_init(struct cp_reply *rep)
 {
     memset(rep, 0, sizeof(*rep));
+    rep->file_fd = -1;
 }
 
 void
 cp_reply_cleanup(struct cp_reply *rep)
 {
     cp_buf_free(&rep->body);
+    if (rep->file_fd >= 0)
+        close(rep->file_fd);
+    rep->file_fd = -1;
 }
 
 const char *
@@ -103,8 +108,8 @@ txn_wrap_fn(struct cp_store_conn *c, void *cls)
     struct cp_req *req = w->ctx.req;
     struct cp_reply *rep = w->ctx.rep;
     /* A retry starts from a clean reply: nothing of a rolled-back attempt may leak out. */
-    cp_buf_free(&rep->body);
-    rep->status = 0;
+    cp_reply_json(rep, 0); /* drops the body and any file an attempt opened */
+    rep->content_type = NULL;
     rep->n_headers = 0;
     rep->err = CP_OK;
     if (req->idem_key != NULL && req->auth.ok) {
@@ -165,6 +170,9 @@ cp_reply_json(struct cp_reply *rep, unsigned status)
     rep->status = status;
     rep->content_type = "application/json";
     cp_buf_free(&rep->body);
+    if (rep->file_fd >= 0)
+        close(rep->file_fd);
+    rep->file_fd = -1;
 }
 
 void

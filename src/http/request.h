@@ -44,6 +44,7 @@ struct cp_kv {
 };
 
 struct cp_idem_inflight; /* http/idem.c */
+struct cp_url_key;       /* domain/signed_url.h */
 
 /* Process-wide state shared by every request. */
 struct cp_app {
@@ -51,6 +52,8 @@ struct cp_app {
     struct cp_store *store;
     struct cp_idem_inflight *inflight;
     const char *mhd_version;
+    const struct cp_url_key *url_key; /* signs recording download links */
+    const char *recordings_dir;       /* <data>/recordings */
     int64_t started_mono_ms;
     atomic_bool draining; /* SIGTERM received: finish in-flight requests, then stop */
 };
@@ -95,6 +98,7 @@ struct cp_req {
     bool idem_claimed;
 
     struct cp_store_conn *conn; /* taken lazily by cp_req_conn, given back at request end */
+    void *stream_state;         /* owned by a streaming route's callbacks (arena cleanup) */
     char request_id[CP_REQUEST_ID_MAX + 1];
     int64_t start_us;
 };
@@ -107,6 +111,24 @@ struct cp_reply {
     size_t n_headers;
     enum cp_err err; /* for the log line; CP_OK on success */
     bool replayed;   /* answered from an idempotency record */
+    /* A file body instead of body: sent from file_fd (owned by the reply until handed to the
+     * transport) starting at file_offset, file_length bytes. -1 = none. */
+    int file_fd;
+    int64_t file_offset, file_length;
+};
+
+/*
+ * A route whose body is not buffered but handed to the handler as it arrives (audio uploads).
+ * open runs once the headers are accepted (auth and scope done) and may refuse (false, rep
+ * set); write gets each chunk and may refuse too (the rest of the body is then discarded and
+ * rep sent when it ends); finish runs when the whole body has arrived and fills rep. State
+ * lives in req->stream_state; whatever must be undone if finish never runs (a temporary file)
+ * is registered with cp_arena_defer in open.
+ */
+struct cp_stream_ops {
+    bool (*open)(struct cp_req *req, struct cp_reply *rep);
+    bool (*write)(struct cp_req *req, const char *data, size_t n, struct cp_reply *rep);
+    void (*finish)(struct cp_req *req, struct cp_reply *rep);
 };
 
 typedef void (*cp_handler_fn)(struct cp_req *req, struct cp_reply *rep);

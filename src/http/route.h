@@ -20,6 +20,8 @@ struct cp_route {
     int64_t body_limit;  /* bytes; 0 = the configured max_body_bytes; -1 = no body allowed */
     bool json;           /* body must be application/json and a JSON object */
     cp_handler_fn handler;
+    /* Non-NULL: the body streams to these callbacks (limit max_audio_bytes); handler unused. */
+    const struct cp_stream_ops *stream;
 };
 
 extern const struct cp_route cp_routes[];

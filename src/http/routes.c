@@ -11,7 +11,12 @@
 
 #define R(m, pat, scope, limit, json, fn)                                                          \
     {                                                                                              \
-        CP_M_##m, pat, scope, limit, json, fn                                                      \
+        CP_M_##m, pat, scope, limit, json, fn, NULL                                                \
+    }
+/* A route whose body streams to callbacks instead of being buffered (limit max_audio_bytes). */
+#define RS(m, pat, scope, ops)                                                                     \
+    {                                                                                              \
+        CP_M_##m, pat, scope, 0, false, NULL, &(ops)                                               \
     }
 
 const struct cp_route cp_routes[] = {
@@ -39,6 +44,15 @@ const struct cp_route cp_routes[] = {
       cp_h_recording_log_put),
     R(GET, "/v1/calls/{call_id}/recording-log", CP_SCOPE_VOICE_READ, -1, false,
       cp_h_recording_log_list),
+
+    /* Recording audio and signed download links (seed 002's recording flow) */
+    RS(PUT, "/v1/calls/{call_id}/recordings/{recording_id}/audio", CP_SCOPE_VOICE_WRITE,
+       cp_h_audio_upload),
+    R(GET, "/api/v1/voice-calls/{id}/recording-url", CP_SCOPE_AUDIO_DOWNLOAD, -1, false,
+      cp_h_recording_url),
+    /* The link is the credential: no Authorization (signature checked in the handler). */
+    R(GET, "/v1/recordings/{tenant}/{call_id}/{recording_id}", CP_SCOPE_PUBLIC, -1, false,
+      cp_h_recording_download),
 };
 
 const size_t cp_n_routes = sizeof(cp_routes) / sizeof(cp_routes[0]);

@@ -33,6 +33,7 @@
 #include "core/time.h"
 #include "core/util.h"
 #include "http/dispatch.h"
+#include "http/route.h"
 
 struct cp_server {
     struct MHD_Daemon *daemon;
@@ -51,12 +52,18 @@ struct conn_req {
     const char *uri_raw; /* MHD's buffer: the target as the request line held it */
     size_t uri_len;      /* strlen(uri_raw) when the URI log callback saw it */
     int64_t body_limit;
+    int64_t received; /* body bytes so far */
     int64_t deadline_mono_ms;
     size_t bytes_out;
     bool began;     /* cp_http_begin ran */
     bool too_large; /* body went over the limit: discard the rest, answer 413 */
+    bool refused;   /* a streaming route refused the body: discard the rest, send rep */
     bool answered;  /* a reply was queued */
 };
+
+/* Uploads are cut off only if slower than this on average (on top of body_timeout_s), so a
+ * 512 MiB recording over a modest link is not refused for taking minutes. */
+#define STREAM_MIN_BYTES_PER_S (64 * 1024)
 
 const char *
 cp_server_mhd_version(void)
@@ -165,11 +172,22 @@ queue_reply(struct MHD_Connection *con, struct conn_req *cr, bool must_close)
     if (CP_BUG(rep->status == 0))
         cp_reply_err(rep, CP_ERR_INTERNAL, NULL, "The server produced no answer.");
     size_t len = 0;
-    char *data = cp_buf_steal(&rep->body, &len);
-    struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
-    if (resp == NULL) {
-        free(data);
-        return MHD_NO;
+    struct MHD_Response *resp;
+    if (rep->file_fd >= 0) {
+        /* Streamed from the file by MHD (sendfile where it can): never held in memory. */
+        len = (size_t)rep->file_length;
+        resp = MHD_create_response_from_fd_at_offset64((uint64_t)rep->file_length, rep->file_fd,
+                                                       (uint64_t)rep->file_offset);
+        if (resp == NULL)
+            return MHD_NO; /* the reply still owns the fd and closes it */
+        rep->file_fd = -1; /* MHD closes it when the response is destroyed */
+    } else {
+        char *data = cp_buf_steal(&rep->body, &len);
+        resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+        if (resp == NULL) {
+            free(data);
+            return MHD_NO;
+        }
     }
     cr->bytes_out = cr->req.method == CP_M_HEAD ? 0 : len; /* MHD sends no body for HEAD */
     MHD_add_response_header(resp, "Content-Type",
@@ -221,6 +239,14 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
                           (cl != NULL && strcmp(cl, "0") != 0);
             return queue_reply(con, cr, unread);
         }
+        const struct cp_stream_ops *st = req->route->stream;
+        if (st != NULL) {
+            const char *cl = cp_req_header(req, "Content-Length");
+            if (cl != NULL)
+                cr->deadline_mono_ms += strtoll(cl, NULL, 10) / STREAM_MIN_BYTES_PER_S * 1000;
+            if (!st->open(req, &cr->rep))
+                return queue_reply(con, cr, true);
+        }
         return MHD_YES;
     }
 
@@ -233,14 +259,19 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
         }
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (cr->too_large)
+        if (cr->too_large || cr->refused)
             return MHD_YES;
-        if ((int64_t)(cr->body.len + n) > cr->body_limit) {
+        cr->received += n;
+        if (cr->received > cr->body_limit) {
             cr->too_large = true;
             cp_buf_free(&cr->body);
             return MHD_YES;
         }
-        cp_buf_append(&cr->body, upload_data, n);
+        const struct cp_stream_ops *st = cr->req.route->stream;
+        if (st != NULL)
+            cr->refused = !st->write(&cr->req, upload_data, n, &cr->rep);
+        else
+            cp_buf_append(&cr->body, upload_data, n);
         return MHD_YES;
     }
 
@@ -251,6 +282,12 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
                      "The request body exceeds this endpoint's limit of %lld bytes.",
                      (long long)cr->body_limit);
         return queue_reply(con, cr, true);
+    }
+    if (cr->refused)
+        return queue_reply(con, cr, true);
+    if (cr->req.route->stream != NULL) {
+        cr->req.route->stream->finish(&cr->req, &cr->rep);
+        return queue_reply(con, cr, false);
     }
     if (cr->body.len > 0) {
         cr->req.body = cr->body.data;

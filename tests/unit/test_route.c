@@ -14,11 +14,11 @@ dummy(struct cp_req *req, struct cp_reply *rep)
 }
 
 static const struct cp_route table[] = {
-    {CP_M_GET, "/v1/health", 0, -1, false, dummy},
-    {CP_M_POST, "/api/v1/calls", 2, 0, true, dummy},
-    {CP_M_GET, "/api/v1/calls/{id}", 1, -1, false, dummy},
-    {CP_M_PATCH, "/api/v1/calls/{id}", 2, 0, true, dummy},
-    {CP_M_GET, "/v1/calls/{call_id}/recordings/{rid}/audio", 1, -1, false, dummy},
+    {CP_M_GET, "/v1/health", 0, -1, false, dummy, NULL},
+    {CP_M_POST, "/api/v1/calls", 2, 0, true, dummy, NULL},
+    {CP_M_GET, "/api/v1/calls/{id}", 1, -1, false, dummy, NULL},
+    {CP_M_PATCH, "/api/v1/calls/{id}", 2, 0, true, dummy, NULL},
+    {CP_M_GET, "/v1/calls/{call_id}/recordings/{rid}/audio", 1, -1, false, dummy, NULL},
 };
 
 static enum cp_route_match
