@@ -41,6 +41,7 @@ test('every curl example in docs/API.md runs as written and succeeds', async () 
     const cmd = block.replace(/^curl /, `curl -o '${out}' -w '%{http_code}' `);
     const code = execFileSync('bash', ['-c', cmd], {
       env: { ...process.env, CP: srv.base, CP_TOKEN: srv.token },
+      cwd: REPO,
       encoding: 'utf8',
     });
     const body = fs.readFileSync(out, 'utf8');
