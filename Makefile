@@ -4,6 +4,7 @@
 #   make run        install missing Debian packages, build, serve on 127.0.0.1:8080 (./data)
 #   make test       unit + black-box tests, then the same suite under ASan+UBSan; ends with
 #                   "N passed, M failed"
+#   make bench      benchmarks (not tests): see docs/BENCHMARKS.md
 #   make asan       build build/asan/callproof (and its unit tests)
 #   make docs       regenerate docs/ERRORS.md from src/core/errors.def
 #   make format     clang-format every C file;  make lint: check the formatting
@@ -50,7 +51,7 @@ build/tools/errors_md: tools/errors_md.c src/core/errors.def src/core/error.c sr
 	@mkdir -p $(dir $@)
 	@$(CC) $(CPPFLAGS_ALL) $(WARN) -O1 -o $@ tools/errors_md.c src/core/error.c src/core/util.c src/core/log.c src/core/time.c
 
-.PHONY: all build run test asan units docs deps deps-test format lint clean
+.PHONY: all build run test bench asan units docs deps deps-test format lint clean
 all build: build/callproof
 asan: build/asan/callproof $(ASANUNITS)
 units: $(RELUNITS)
@@ -67,6 +68,11 @@ run: deps
 test: deps-test
 	@$(MAKE) --no-print-directory build/callproof $(RELUNITS) build/asan/callproof $(ASANUNITS) build/tools/errors_md
 	@tests/run.sh
+
+# Benchmarks: figures go to docs/BENCHMARKS.md by hand, with the machine and the command.
+bench: deps-test
+	@$(MAKE) --no-print-directory build/callproof
+	@bench/recording_rss.sh 200
 
 docs: build/tools/errors_md
 	build/tools/errors_md > docs/ERRORS.md
