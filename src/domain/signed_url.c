@@ -61,7 +61,9 @@ cp_link_verify(const struct cp_url_key *k, const struct cp_link *l, const char *
                const char *sig, int64_t now_s, int64_t max_ttl_s)
 {
     struct cp_sha256 given, want;
+    /* Lower-case hex only: a link is valid exactly as it was issued, character for character. */
     if (kid == NULL || sig == NULL || strlen(sig) != CP_URL_SIG_HEX ||
+        strspn(sig, "0123456789abcdef") != CP_URL_SIG_HEX ||
         !cp_hex_decode(sig, CP_URL_SIG_HEX, given.b))
         return CP_LINK_BAD;
     /* The MAC is computed over the presented kid and compared first, in constant time, so an
