@@ -73,3 +73,30 @@ cp_crypto_hmac_final(struct cp_hmac_ctx *ctx, struct cp_sha256 *out)
 {
     crypto_auth_hmacsha256_final((crypto_auth_hmacsha256_state *)(void *)ctx->opaque, out->b);
 }
+
+void
+cp_crypto_ed25519_keypair(const struct cp_ed25519_seed *seed, struct cp_ed25519_pk *out_pk,
+                          struct cp_ed25519_sk *out_sk)
+{
+    crypto_sign_seed_keypair(out_pk->b, out_sk->b, seed->b);
+}
+
+void
+cp_crypto_ed25519_sign(const struct cp_ed25519_sk *sk, const void *msg, size_t n,
+                       struct cp_ed25519_sig *out)
+{
+    crypto_sign_detached(out->b, NULL, msg, n, sk->b);
+}
+
+bool
+cp_crypto_ed25519_verify(const struct cp_ed25519_pk *pk, const void *msg, size_t n,
+                         const struct cp_ed25519_sig *sig)
+{
+    return crypto_sign_verify_detached(sig->b, msg, n, pk->b) == 0;
+}
+
+void
+cp_crypto_base64(const uint8_t *in, size_t n, char *out, size_t out_size)
+{
+    sodium_bin2base64(out, out_size, in, n, sodium_base64_VARIANT_ORIGINAL);
+}

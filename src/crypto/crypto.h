@@ -18,6 +18,20 @@ struct cp_sha256_ctx {
     _Alignas(16) uint8_t opaque[128];
 };
 
+/* Ed25519 (pure, RFC 8032; not Ed25519ph). */
+struct cp_ed25519_seed {
+    uint8_t b[32];
+};
+struct cp_ed25519_pk {
+    uint8_t b[32];
+};
+struct cp_ed25519_sk {
+    uint8_t b[64]; /* libsodium's form: seed || public key */
+};
+struct cp_ed25519_sig {
+    uint8_t b[64];
+};
+
 /* Streaming HMAC-SHA256; opaque state big enough for libsodium's. */
 struct cp_hmac_ctx {
     _Alignas(16) uint8_t opaque[256];
@@ -35,6 +49,17 @@ void cp_crypto_sha256_final(struct cp_sha256_ctx *ctx, struct cp_sha256 *out);
 void cp_crypto_hmac_init(struct cp_hmac_ctx *ctx, const uint8_t *key, size_t key_len);
 void cp_crypto_hmac_update(struct cp_hmac_ctx *ctx, const void *data, size_t n);
 void cp_crypto_hmac_final(struct cp_hmac_ctx *ctx, struct cp_sha256 *out);
+/* The key pair of a 32-byte seed (deterministic). */
+void cp_crypto_ed25519_keypair(const struct cp_ed25519_seed *seed, struct cp_ed25519_pk *out_pk,
+                               struct cp_ed25519_sk *out_sk);
+void cp_crypto_ed25519_sign(const struct cp_ed25519_sk *sk, const void *msg, size_t n,
+                            struct cp_ed25519_sig *out);
+/* True if sig is a valid signature of msg by pk (libsodium rejects non-canonical and
+ * small-order values). */
+bool cp_crypto_ed25519_verify(const struct cp_ed25519_pk *pk, const void *msg, size_t n,
+                              const struct cp_ed25519_sig *sig);
+/* Standard base64 (with padding) of n bytes into out (4 * ceil(n / 3) + 1 bytes). */
+void cp_crypto_base64(const uint8_t *in, size_t n, char *out, size_t out_size);
 /* Constant-time comparison of two SHA-256 values (time does not depend on where they differ). */
 bool cp_crypto_sha256_eq(const struct cp_sha256 *a, const struct cp_sha256 *b);
 

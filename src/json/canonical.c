@@ -1,0 +1,178 @@
+/*
+ * RFC 8785 canonical JSON, integer-only profile (see canonical.h). Member names are sorted by
+ * UTF-16 code units: comparing code points gives the same order except that code points at or
+ * above U+10000 (surrogate pairs, 0xD800-0xDBFF) sort before U+E000-U+FFFF. The research brief's
+ * "weird" vector (the smiley before U+FB33) pins this.
+ */
+#include "json/canonical.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "json/json.h"
+
+/* Decode one UTF-8 code point at s (valid UTF-8 assumed, checked beforehand); advance *i. */
+static uint32_t
+next_cp(const unsigned char *s, size_t *i)
+{
+    uint32_t c = s[*i];
+    size_t len = c < 0x80 ? 1 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
+    uint32_t cp = len == 1 ? c : len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+    for (size_t k = 1; k < len; k++)
+        cp = cp << 6 | (s[*i + k] & 0x3f);
+    *i += len;
+    return cp;
+}
+
+/* The first UTF-16 code unit of a code point, which is what decides the order between two
+ * code points that differ. */
+static uint32_t
+utf16_key(uint32_t cp)
+{
+    return cp >= 0x10000 ? 0xd800 + ((cp - 0x10000) >> 10) : cp;
+}
+
+static int
+utf16_cmp(const char *a, const char *b)
+{
+    const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+    size_t i = 0, j = 0;
+    while (x[i] != '\0' && y[j] != '\0') {
+        uint32_t ca = next_cp(x, &i), cb = next_cp(y, &j);
+        if (ca == cb)
+            continue;
+        uint32_t ka = utf16_key(ca), kb = utf16_key(cb);
+        if (ka != kb)
+            return ka < kb ? -1 : 1;
+        /* Same high surrogate: the low surrogates (the rest of the code point) decide. */
+        return ca < cb ? -1 : 1;
+    }
+    return (x[i] != '\0') - (y[j] != '\0');
+}
+
+static int
+member_cmp(const void *a, const void *b)
+{
+    const cJSON *const *x = a, *const *y = b;
+    return utf16_cmp((*x)->string, (*y)->string);
+}
+
+static bool
+write_string(const char *s, struct cp_buf *out, struct cp_error *err)
+{
+    size_t n = strlen(s);
+    if (!cp_json_utf8_valid(s, n)) {
+        cp_error_set(err, CP_ERR_INTERNAL, NULL, "Invalid UTF-8 in data to sign.");
+        return false;
+    }
+    cp_buf_putc(out, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"':
+            cp_buf_puts(out, "\\\"");
+            break;
+        case '\\':
+            cp_buf_puts(out, "\\\\");
+            break;
+        case '\b':
+            cp_buf_puts(out, "\\b");
+            break;
+        case '\t':
+            cp_buf_puts(out, "\\t");
+            break;
+        case '\n':
+            cp_buf_puts(out, "\\n");
+            break;
+        case '\f':
+            cp_buf_puts(out, "\\f");
+            break;
+        case '\r':
+            cp_buf_puts(out, "\\r");
+            break;
+        default:
+            if (c < 0x20)
+                cp_buf_printf(out, "\\u%04x", c);
+            else
+                cp_buf_putc(out, (char)c); /* everything else literally, DEL and U+2028 too */
+        }
+    }
+    cp_buf_putc(out, '"');
+    return true;
+}
+
+bool
+cp_canonical_write(const cJSON *item, struct cp_buf *out, struct cp_error *err)
+{
+    if (cJSON_IsNull(item)) {
+        cp_buf_puts(out, "null");
+    } else if (cJSON_IsTrue(item)) {
+        cp_buf_puts(out, "true");
+    } else if (cJSON_IsFalse(item)) {
+        cp_buf_puts(out, "false");
+    } else if (cJSON_IsNumber(item)) {
+        double v = item->valuedouble;
+        if (!isfinite(v) || v != floor(v) || fabs(v) >= (double)CP_JSON_MAX_SAFE_INT) {
+            cp_error_set(err, CP_ERR_INTERNAL, NULL,
+                         "Signed data may hold only integers within +-(2^53-1).");
+            return false;
+        }
+        cp_buf_printf(out, "%lld", (long long)v);
+    } else if (cJSON_IsString(item)) {
+        return write_string(item->valuestring, out, err);
+    } else if (cJSON_IsArray(item)) {
+        cp_buf_putc(out, '[');
+        for (const cJSON *c = item->child; c != NULL; c = c->next) {
+            if (c != item->child)
+                cp_buf_putc(out, ',');
+            if (!cp_canonical_write(c, out, err))
+                return false;
+        }
+        cp_buf_putc(out, ']');
+    } else if (cJSON_IsObject(item)) {
+        size_t n = 0;
+        for (const cJSON *c = item->child; c != NULL; c = c->next)
+            n++;
+        const cJSON **m = n ? malloc(n * sizeof(*m)) : NULL;
+        if (n && m == NULL)
+            cp_die("out of memory");
+        size_t k = 0;
+        bool ok = true;
+        for (const cJSON *c = item->child; c != NULL; c = c->next) {
+            m[k++] = c;
+            if (c->string == NULL || !cp_json_utf8_valid(c->string, strlen(c->string)))
+                ok = false;
+        }
+        if (!ok) {
+            free(m);
+            cp_error_set(err, CP_ERR_INTERNAL, NULL, "Invalid member name in data to sign.");
+            return false;
+        }
+        qsort(m, n, sizeof(*m), member_cmp);
+        cp_buf_putc(out, '{');
+        for (size_t i = 0; i < n && ok; i++) {
+            if (i > 0 && strcmp(m[i - 1]->string, m[i]->string) == 0) {
+                cp_error_set(err, CP_ERR_INTERNAL, NULL, "Duplicate member '%s' in data to sign.",
+                             m[i]->string);
+                ok = false;
+                break;
+            }
+            if (i > 0)
+                cp_buf_putc(out, ',');
+            ok = write_string(m[i]->string, out, err);
+            cp_buf_putc(out, ':');
+            ok = ok && cp_canonical_write(m[i], out, err);
+        }
+        free(m);
+        if (!ok)
+            return false;
+        cp_buf_putc(out, '}');
+    } else {
+        cp_error_set(err, CP_ERR_INTERNAL, NULL, "Unsupported value in data to sign.");
+        return false;
+    }
+    return true;
+}
