@@ -74,23 +74,20 @@ lock_store(const char *database)
 }
 
 /*
- * The secret that signs recording links: 32 random bytes in <data>/url-signing.key (0600),
- * made on first start and durable before use (file and directory fsync'd), so a link handed out
- * still verifies after a crash. A file of the wrong size is refused, never silently replaced:
- * replacing it would invalidate every link in circulation.
+ * A secret of n bytes in <data>/<name> (0600): made on first start and durable before use (file
+ * and directory fsync'd), so what it signed still verifies after a crash. A file of the wrong
+ * size is refused, never silently replaced: that would void everything signed with it.
  */
 static bool
-load_url_key(const char *data_dir, struct cp_url_key *out)
+load_secret(const char *data_dir, const char *name, uint8_t *out, size_t n)
 {
     char path[600];
-    snprintf(path, sizeof(path), "%s/url-signing.key", data_dir);
-    uint8_t secret[CP_URL_KEY_BYTES];
+    snprintf(path, sizeof(path), "%s/%s", data_dir, name);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) {
-        cp_crypto_random(secret, sizeof(secret));
+        cp_crypto_random(out, n);
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        bool ok = fd >= 0 && write(fd, secret, sizeof(secret)) == (ssize_t)sizeof(secret) &&
-                  fsync(fd) == 0;
+        bool ok = fd >= 0 && write(fd, out, n) == (ssize_t)n && fsync(fd) == 0;
         if (fd >= 0)
             close(fd);
         int dfd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -102,22 +99,19 @@ load_url_key(const char *data_dir, struct cp_url_key *out)
             unlink(path);
             return false;
         }
-        cp_log(CP_LOG_INFO, "created the recording-link signing key %s", path);
-        cp_url_key_init(out, secret);
+        cp_log(CP_LOG_INFO, "created %s", path);
         return true;
     }
-    uint8_t buf[CP_URL_KEY_BYTES + 1]; /* one more, to see a file that is too long */
-    ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf)) : -1;
+    uint8_t buf[64 + 1]; /* one more than any secret, to see a file that is too long */
+    ssize_t got = fd >= 0 ? read(fd, buf, n + 1) : -1;
     if (fd >= 0)
         close(fd);
-    memcpy(secret, buf, sizeof(secret));
-    memset(buf, 0, sizeof(buf));
-    if (n != (ssize_t)sizeof(secret)) {
-        fprintf(stderr, "callproof: %s must hold exactly %d bytes; refusing to start\n", path,
-                CP_URL_KEY_BYTES);
+    if (n >= sizeof(buf) || got != (ssize_t)n) {
+        fprintf(stderr, "callproof: %s must hold exactly %zu bytes; refusing to start\n", path,
+                n);
         return false;
     }
-    cp_url_key_init(out, secret);
+    memcpy(out, buf, n);
     return true;
 }
 
@@ -218,9 +212,18 @@ cp_cli_serve(int argc, char **argv)
     struct cp_error err = {0};
     maintenance(store, &cfg);
     static struct cp_url_key url_key;
+    static struct cp_signer signer;
+    uint8_t url_secret[CP_URL_KEY_BYTES];
+    struct cp_ed25519_seed seed;
     char recordings_dir[sizeof(cfg.data_dir) + 16];
     snprintf(recordings_dir, sizeof(recordings_dir), "%s/recordings", cfg.data_dir);
-    if (!load_url_key(cfg.data_dir, &url_key) || !cp_blob_sweep(recordings_dir, &err)) {
+    bool keys_ok = load_secret(cfg.data_dir, "url-signing.key", url_secret, sizeof(url_secret)) &&
+                   load_secret(cfg.data_dir, "signing.key", seed.b, sizeof(seed.b));
+    if (keys_ok) {
+        cp_url_key_init(&url_key, url_secret);
+        cp_signer_init(&signer, &seed);
+    }
+    if (!keys_ok || !cp_blob_sweep(recordings_dir, &err)) {
         if (err.message[0] != '\0')
             fprintf(stderr, "callproof: cannot prepare %s: %s\n", recordings_dir, err.message);
         cp_store_close(store);
@@ -242,6 +245,7 @@ cp_cli_serve(int argc, char **argv)
         .inflight = cp_idem_inflight_new(),
         .mhd_version = cp_server_mhd_version(),
         .url_key = &url_key,
+        .signer = &signer,
         .recordings_dir = recordings_dir,
         .started_mono_ms = cp_time_mono_ms(),
     };

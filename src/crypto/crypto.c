@@ -100,3 +100,17 @@ cp_crypto_base64(const uint8_t *in, size_t n, char *out, size_t out_size)
 {
     sodium_bin2base64(out, out_size, in, n, sodium_base64_VARIANT_ORIGINAL);
 }
+
+void
+cp_signer_init(struct cp_signer *s, const struct cp_ed25519_seed *seed)
+{
+    cp_crypto_ed25519_keypair(seed, &s->pk, &s->sk);
+    struct cp_sha256 h;
+    cp_crypto_sha256(s->pk.b, sizeof(s->pk.b), &h);
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 0; i < 8; i++) {
+        s->key_id[2 * i] = digits[h.b[i] >> 4];
+        s->key_id[2 * i + 1] = digits[h.b[i] & 15];
+    }
+    s->key_id[16] = '\0';
+}

@@ -32,6 +32,14 @@ struct cp_ed25519_sig {
     uint8_t b[64];
 };
 
+/* The server's signing identity: an Ed25519 key pair and its public key id (hex of the first
+ * 8 bytes of SHA-256(public key)), which signed records name so verifiers can find the key. */
+struct cp_signer {
+    struct cp_ed25519_pk pk;
+    struct cp_ed25519_sk sk;
+    char key_id[17];
+};
+
 /* Streaming HMAC-SHA256; opaque state big enough for libsodium's. */
 struct cp_hmac_ctx {
     _Alignas(16) uint8_t opaque[256];
@@ -58,6 +66,8 @@ void cp_crypto_ed25519_sign(const struct cp_ed25519_sk *sk, const void *msg, siz
  * small-order values). */
 bool cp_crypto_ed25519_verify(const struct cp_ed25519_pk *pk, const void *msg, size_t n,
                               const struct cp_ed25519_sig *sig);
+/* Fill a signer from its 32-byte seed. */
+void cp_signer_init(struct cp_signer *s, const struct cp_ed25519_seed *seed);
 /* Standard base64 (with padding) of n bytes into out (4 * ceil(n / 3) + 1 bytes). */
 void cp_crypto_base64(const uint8_t *in, size_t n, char *out, size_t out_size);
 /* Constant-time comparison of two SHA-256 values (time does not depend on where they differ). */

@@ -53,6 +53,7 @@ struct cp_app {
     struct cp_idem_inflight *inflight;
     const char *mhd_version;
     const struct cp_url_key *url_key; /* signs recording download links */
+    const struct cp_signer *signer;   /* signs consent records (and evidence bundles) */
     const char *recordings_dir;       /* <data>/recordings */
     int64_t started_mono_ms;
     atomic_bool draining; /* SIGTERM received: finish in-flight requests, then stop */

@@ -72,6 +72,56 @@ struct cp_idem_row {
 
 typedef void (*cp_key_list_cb)(void *cls, const struct cp_key_row *row);
 
+#define CP_CONSENT_ID_LEN 36 /* "cst_" + 32 hex: 128 random bits */
+
+/* A consent record. Immutable once stored, except for the revocation mark. The signed record
+ * (canonical JSON, json/canonical.c) holds every field; the columns are for finding it. */
+struct cp_consent {
+    int64_t tenant_id;
+    char id[CP_CONSENT_ID_LEN + 1];
+    const char *phone;          /* E.164 */
+    const char *calling_entity; /* as given */
+    const char *type;   /* prior_express_written | prior_express | verbal |
+                           established_business_relationship */
+    const char *scope;  /* comma-separated: ai_voice,ai_sms,telemarketing,transactional */
+    bool valid;         /* false for a verbal capture the classifier did not accept */
+    int64_t captured_ms;
+    const char *record; /* the signed canonical JSON */
+    const char *signature; /* hex Ed25519 over "callproof/consent/v1\n" || record */
+    const char *key_id;
+    int64_t revoked_ms; /* 0 = not revoked */
+    const char *revocation_id;
+    int64_t created_ms;
+};
+
+/* An opt-out: blocks calls to phone from calling_entity (or from anyone, scope all). */
+struct cp_revocation {
+    int64_t tenant_id;
+    char id[CP_CONSENT_ID_LEN + 1]; /* "rev_" + 32 hex */
+    const char *phone;
+    const char *calling_entity;
+    bool scope_all;
+    const char *trigger;
+    int64_t revoked_ms;  /* when the consumer revoked (captured_at) */
+    int64_t honor_by_ms; /* revoked_ms + 10 business days */
+    const char *call_id;
+    const char *transcript;
+    int64_t created_ms;
+};
+
+/* The audit record of one precall decision, its inputs and its answer. */
+struct cp_decision {
+    int64_t tenant_id;
+    char id[CP_CONSENT_ID_LEN + 1]; /* "dec_" + 32 hex */
+    const char *phone;
+    bool allowed;
+    const char *reason;     /* NULL when allowed */
+    const char *consent_id; /* the consent relied on, or NULL */
+    const char *inputs;     /* JSON of the request */
+    const char *result;     /* JSON of the answer */
+    int64_t created_ms;
+};
+
 #define CP_RECORDING_ID_MAX 128
 
 /* A call's recording: the log a platform posts (seed 003) and, when callproof holds the audio,
@@ -170,6 +220,27 @@ struct cp_store_ops {
     enum cp_qs (*recording_list)(struct cp_store_conn *c, int64_t tenant_id, const char *call_id,
                                  struct cp_arena *arena, struct cp_recording **out_items,
                                  size_t *out_n);
+
+    /* Consents: insert (ONE; NONE if the id exists), get by id (ONE/NONE), the tenant's
+     * consents for a phone, newest capture first (ONE). */
+    enum cp_qs (*consent_insert)(struct cp_store_conn *c, const struct cp_consent *consent);
+    enum cp_qs (*consent_get)(struct cp_store_conn *c, int64_t tenant_id, const char *id,
+                              struct cp_arena *arena, struct cp_consent *out);
+    enum cp_qs (*consent_list)(struct cp_store_conn *c, int64_t tenant_id, const char *phone,
+                               struct cp_arena *arena, struct cp_consent **out_items,
+                               size_t *out_n);
+    /* Mark the phone's consents revoked at revoked_ms: those of calling_entity, or all when it
+     * is NULL; consents already revoked keep their first mark. ONE if any changed, else NONE. */
+    enum cp_qs (*consent_revoke)(struct cp_store_conn *c, int64_t tenant_id, const char *phone,
+                                 const char *calling_entity, int64_t revoked_ms,
+                                 const char *revocation_id);
+    /* Revocations: insert (ONE), the tenant's revocations for a phone, newest first (ONE). */
+    enum cp_qs (*revocation_insert)(struct cp_store_conn *c, const struct cp_revocation *rev);
+    enum cp_qs (*revocation_list)(struct cp_store_conn *c, int64_t tenant_id, const char *phone,
+                                  struct cp_arena *arena, struct cp_revocation **out_items,
+                                  size_t *out_n);
+    /* Precall decisions: insert the audit record (ONE). */
+    enum cp_qs (*decision_insert)(struct cp_store_conn *c, const struct cp_decision *d);
 };
 
 /* The connection's public head; backends embed it first in their own connection struct. */

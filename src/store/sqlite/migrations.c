@@ -131,11 +131,63 @@ static const char m004_recordings[] =
     "  FOREIGN KEY (tenant_id, call_id) REFERENCES calls(tenant_id, id)\n"
     ") WITHOUT ROWID;\n";
 
+/*
+ * Consents (signed, immutable but for the revocation mark), revocations, and the audit record of
+ * every precall decision. Looked up by tenant and phone.
+ */
+static const char m005_consent[] =
+    "CREATE TABLE consents (\n"
+    "  tenant_id      INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  id             TEXT NOT NULL,\n"
+    "  phone          TEXT NOT NULL,\n"
+    "  calling_entity TEXT NOT NULL,\n"
+    "  type           TEXT NOT NULL,\n"
+    "  scope          TEXT NOT NULL,\n"
+    "  valid          INTEGER NOT NULL,\n"
+    "  captured_at    INTEGER NOT NULL,\n"
+    "  record         TEXT NOT NULL,\n"
+    "  signature      TEXT NOT NULL,\n"
+    "  key_id         TEXT NOT NULL,\n"
+    "  revoked_at     INTEGER,\n"
+    "  revocation_id  TEXT,\n"
+    "  created_at     INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (tenant_id, id)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX consents_phone ON consents(tenant_id, phone, captured_at);\n"
+    "CREATE TABLE revocations (\n"
+    "  tenant_id      INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  id             TEXT NOT NULL,\n"
+    "  phone          TEXT NOT NULL,\n"
+    "  calling_entity TEXT NOT NULL,\n"
+    "  scope_all      INTEGER NOT NULL,\n"
+    "  trigger_kind   TEXT NOT NULL,\n"
+    "  revoked_at     INTEGER NOT NULL,\n"
+    "  honor_by       INTEGER NOT NULL,\n"
+    "  call_id        TEXT,\n"
+    "  transcript     TEXT,\n"
+    "  created_at     INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (tenant_id, id)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX revocations_phone ON revocations(tenant_id, phone, revoked_at);\n"
+    "CREATE TABLE precall_decisions (\n"
+    "  tenant_id      INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  id             TEXT NOT NULL,\n"
+    "  phone          TEXT NOT NULL,\n"
+    "  allowed        INTEGER NOT NULL,\n"
+    "  reason         TEXT,\n"
+    "  consent_id     TEXT,\n"
+    "  inputs         TEXT NOT NULL,\n"
+    "  result         TEXT NOT NULL,\n"
+    "  created_at     INTEGER NOT NULL,\n"
+    "  PRIMARY KEY (tenant_id, id)\n"
+    ") WITHOUT ROWID;\n";
+
 const struct cp_sqlite_migration cp_sqlite_migrations[] = {
     {1, "foundation: tenants, api keys, idempotency", m001_foundation},
     {2, "calls", m002_calls},
     {3, "call state, survey results and list indexes", m003_call_lists},
     {4, "recordings", m004_recordings},
+    {5, "consents, revocations, precall decisions", m005_consent},
 };
 
 const int cp_sqlite_n_migrations =

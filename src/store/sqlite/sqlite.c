@@ -42,6 +42,14 @@ enum stmt_id {
     ST_REC_UPSERT,
     ST_REC_SET_AUDIO,
     ST_REC_LIST,
+    ST_CONSENT_INSERT,
+    ST_CONSENT_GET,
+    ST_CONSENT_LIST,
+    ST_CONSENT_REVOKE,
+    ST_CONSENT_REVOKE_ALL,
+    ST_REV_INSERT,
+    ST_REV_LIST,
+    ST_DECISION_INSERT,
     ST__COUNT
 };
 
@@ -58,6 +66,10 @@ enum stmt_id {
     "tenant_id, call_id, recording_id, recording_url, duration_s, transcription_id, "              \
     "transcription_status, started_at, ended_at, metadata_json, content_type, size_bytes, "        \
     "sha256, file_name, created_at, updated_at"
+
+#define CONSENT_COLS                                                                               \
+    "tenant_id, id, phone, calling_entity, type, scope, valid, captured_at, record, signature, "  \
+    "key_id, revoked_at, revocation_id, created_at"
 
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_TENANT_INSERT] = "INSERT INTO tenants(name, created_at) VALUES (?1, ?2) "
@@ -122,6 +134,28 @@ static const char *const stmt_sql[ST__COUNT] = {
                          "AND sha256 IS NULL",
     [ST_REC_LIST] = "SELECT " REC_COLS " FROM recordings WHERE tenant_id = ?1 AND call_id = ?2 "
                     "ORDER BY created_at, recording_id",
+    [ST_CONSENT_INSERT] = "INSERT INTO consents(tenant_id, id, phone, calling_entity, type, scope, "
+                          "valid, captured_at, record, signature, key_id, created_at) VALUES "
+                          "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+                          "ON CONFLICT DO NOTHING",
+    [ST_CONSENT_GET] = "SELECT " CONSENT_COLS " FROM consents WHERE tenant_id = ?1 AND id = ?2",
+    [ST_CONSENT_LIST] = "SELECT " CONSENT_COLS " FROM consents WHERE tenant_id = ?1 AND phone = ?2 "
+                        "ORDER BY captured_at DESC, id DESC",
+    [ST_CONSENT_REVOKE] = "UPDATE consents SET revoked_at = ?4, revocation_id = ?5 "
+                          "WHERE tenant_id = ?1 AND phone = ?2 AND calling_entity = ?3 "
+                          "AND revoked_at IS NULL",
+    [ST_CONSENT_REVOKE_ALL] = "UPDATE consents SET revoked_at = ?4, revocation_id = ?5 "
+                              "WHERE tenant_id = ?1 AND phone = ?2 AND ?3 IS NULL "
+                              "AND revoked_at IS NULL",
+    [ST_REV_INSERT] = "INSERT INTO revocations(tenant_id, id, phone, calling_entity, scope_all, "
+                      "trigger_kind, revoked_at, honor_by, call_id, transcript, created_at) VALUES "
+                      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [ST_REV_LIST] = "SELECT tenant_id, id, phone, calling_entity, scope_all, trigger_kind, "
+                    "revoked_at, honor_by, call_id, transcript, created_at FROM revocations "
+                    "WHERE tenant_id = ?1 AND phone = ?2 ORDER BY revoked_at DESC, id DESC",
+    [ST_DECISION_INSERT] = "INSERT INTO precall_decisions(tenant_id, id, phone, allowed, reason, "
+                           "consent_id, inputs, result, created_at) VALUES "
+                           "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     /* By server id first, then by the tenant's external id: both are unique per tenant. */
     [ST_CALL_GET] = "SELECT " CALL_COLS " FROM calls WHERE tenant_id = ?1 AND id = ?2 "
                     "UNION ALL SELECT " CALL_COLS " FROM calls WHERE tenant_id = ?1 "
@@ -1097,6 +1131,196 @@ sq_recording_list(struct cp_store_conn *cc, int64_t tenant_id, const char *call_
     return qs;
 }
 
+/* ---- consents, revocations, decisions ---- */
+
+static void
+read_consent(sqlite3_stmt *s, struct cp_arena *a, struct cp_consent *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->tenant_id = sqlite3_column_int64(s, 0);
+    snprintf(c->id, sizeof(c->id), "%s", (const char *)sqlite3_column_text(s, 1));
+    c->phone = col_text(s, 2, a);
+    c->calling_entity = col_text(s, 3, a);
+    c->type = col_text(s, 4, a);
+    c->scope = col_text(s, 5, a);
+    c->valid = sqlite3_column_int(s, 6) != 0;
+    c->captured_ms = col_int(s, 7, 0);
+    c->record = col_text(s, 8, a);
+    c->signature = col_text(s, 9, a);
+    c->key_id = col_text(s, 10, a);
+    c->revoked_ms = col_int(s, 11, 0);
+    c->revocation_id = col_text(s, 12, a);
+    c->created_ms = col_int(s, 13, 0);
+}
+
+static enum cp_qs
+sq_consent_insert(struct cp_store_conn *cc, const struct cp_consent *x)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_CONSENT_INSERT);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_int64(s, 1, x->tenant_id);
+    sqlite3_bind_text(s, 2, x->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, x->phone, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, x->calling_entity, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, x->type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, x->scope, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 7, x->valid);
+    sqlite3_bind_int64(s, 8, x->captured_ms);
+    sqlite3_bind_text(s, 9, x->record, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 10, x->signature, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 11, x->key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 12, x->created_ms);
+    return exec_change(c, s, "consent insert");
+}
+
+static enum cp_qs
+sq_consent_get(struct cp_store_conn *cc, int64_t tenant_id, const char *id, struct cp_arena *arena,
+               struct cp_consent *out)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_CONSENT_GET);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_int64(s, 1, tenant_id);
+    sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    enum cp_qs qs = CP_QS_NONE;
+    if (rc == SQLITE_ROW) {
+        read_consent(s, arena, out);
+        qs = CP_QS_ONE;
+    } else if (rc != SQLITE_DONE) {
+        qs = qs_from_rc(c, rc, "consent get");
+    }
+    done(s);
+    return qs;
+}
+
+/* Step a list statement into an arena array grown by doubling. */
+#define LIST_INTO(c, s, arena, type, reader, out_items, out_n, what)                                \
+    do {                                                                                           \
+        size_t n_ = 0, cap_ = 8;                                                                   \
+        type *items_ = cp_arena_alloc(arena, cap_ * sizeof(*items_));                              \
+        int rc_;                                                                                   \
+        while ((rc_ = sqlite3_step(s)) == SQLITE_ROW) {                                            \
+            if (n_ == cap_) {                                                                      \
+                type *bigger_ = cp_arena_alloc(arena, 2 * cap_ * sizeof(*items_));                 \
+                memcpy(bigger_, items_, n_ * sizeof(*items_));                                     \
+                items_ = bigger_;                                                                  \
+                cap_ *= 2;                                                                         \
+            }                                                                                      \
+            reader(s, arena, &items_[n_++]);                                                       \
+        }                                                                                          \
+        enum cp_qs qs_ = rc_ == SQLITE_DONE ? CP_QS_ONE : qs_from_rc(c, rc_, what);               \
+        done(s);                                                                                   \
+        *(out_items) = items_;                                                                     \
+        *(out_n) = n_;                                                                             \
+        return qs_;                                                                                \
+    } while (0)
+
+static enum cp_qs
+sq_consent_list(struct cp_store_conn *cc, int64_t tenant_id, const char *phone,
+                struct cp_arena *arena, struct cp_consent **out_items, size_t *out_n)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_CONSENT_LIST);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_int64(s, 1, tenant_id);
+    sqlite3_bind_text(s, 2, phone, -1, SQLITE_STATIC);
+    LIST_INTO(c, s, arena, struct cp_consent, read_consent, out_items, out_n, "consent list");
+}
+
+static enum cp_qs
+sq_consent_revoke(struct cp_store_conn *cc, int64_t tenant_id, const char *phone,
+                  const char *calling_entity, int64_t revoked_ms, const char *revocation_id)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, calling_entity ? ST_CONSENT_REVOKE : ST_CONSENT_REVOKE_ALL);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_int64(s, 1, tenant_id);
+    sqlite3_bind_text(s, 2, phone, -1, SQLITE_STATIC);
+    bind_text_or_null(s, 3, calling_entity);
+    sqlite3_bind_int64(s, 4, revoked_ms);
+    sqlite3_bind_text(s, 5, revocation_id, -1, SQLITE_STATIC);
+    return exec_change(c, s, "consent revoke");
+}
+
+static enum cp_qs
+sq_revocation_insert(struct cp_store_conn *cc, const struct cp_revocation *r)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_REV_INSERT);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_int64(s, 1, r->tenant_id);
+    sqlite3_bind_text(s, 2, r->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, r->phone, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, r->calling_entity, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 5, r->scope_all);
+    sqlite3_bind_text(s, 6, r->trigger, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 7, r->revoked_ms);
+    sqlite3_bind_int64(s, 8, r->honor_by_ms);
+    bind_text_or_null(s, 9, r->call_id);
+    bind_text_or_null(s, 10, r->transcript);
+    sqlite3_bind_int64(s, 11, r->created_ms);
+    enum cp_qs qs = exec_change(c, s, "revocation insert");
+    return qs == CP_QS_NONE ? CP_QS_HARD : qs;
+}
+
+static void
+read_revocation(sqlite3_stmt *s, struct cp_arena *a, struct cp_revocation *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->tenant_id = sqlite3_column_int64(s, 0);
+    snprintf(r->id, sizeof(r->id), "%s", (const char *)sqlite3_column_text(s, 1));
+    r->phone = col_text(s, 2, a);
+    r->calling_entity = col_text(s, 3, a);
+    r->scope_all = sqlite3_column_int(s, 4) != 0;
+    r->trigger = col_text(s, 5, a);
+    r->revoked_ms = col_int(s, 6, 0);
+    r->honor_by_ms = col_int(s, 7, 0);
+    r->call_id = col_text(s, 8, a);
+    r->transcript = col_text(s, 9, a);
+    r->created_ms = col_int(s, 10, 0);
+}
+
+static enum cp_qs
+sq_revocation_list(struct cp_store_conn *cc, int64_t tenant_id, const char *phone,
+                   struct cp_arena *arena, struct cp_revocation **out_items, size_t *out_n)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_REV_LIST);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_int64(s, 1, tenant_id);
+    sqlite3_bind_text(s, 2, phone, -1, SQLITE_STATIC);
+    LIST_INTO(c, s, arena, struct cp_revocation, read_revocation, out_items, out_n,
+              "revocation list");
+}
+
+static enum cp_qs
+sq_decision_insert(struct cp_store_conn *cc, const struct cp_decision *d)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_DECISION_INSERT);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_int64(s, 1, d->tenant_id);
+    sqlite3_bind_text(s, 2, d->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, d->phone, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 4, d->allowed);
+    bind_text_or_null(s, 5, d->reason);
+    bind_text_or_null(s, 6, d->consent_id);
+    sqlite3_bind_text(s, 7, d->inputs, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 8, d->result, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 9, d->created_ms);
+    enum cp_qs qs = exec_change(c, s, "decision insert");
+    return qs == CP_QS_NONE ? CP_QS_HARD : qs;
+}
+
 static const struct cp_store_ops sq_ops = {
     .backend = "sqlite",
     .begin = sq_begin,
@@ -1120,6 +1344,13 @@ static const struct cp_store_ops sq_ops = {
     .recording_upsert = sq_recording_upsert,
     .recording_set_audio = sq_recording_set_audio,
     .recording_list = sq_recording_list,
+    .consent_insert = sq_consent_insert,
+    .consent_get = sq_consent_get,
+    .consent_list = sq_consent_list,
+    .consent_revoke = sq_consent_revoke,
+    .revocation_insert = sq_revocation_insert,
+    .revocation_list = sq_revocation_list,
+    .decision_insert = sq_decision_insert,
 };
 
 const struct cp_store_backend cp_store_sqlite_backend = {
