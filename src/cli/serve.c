@@ -107,8 +107,7 @@ load_secret(const char *data_dir, const char *name, uint8_t *out, size_t n)
     if (fd >= 0)
         close(fd);
     if (n >= sizeof(buf) || got != (ssize_t)n) {
-        fprintf(stderr, "callproof: %s must hold exactly %zu bytes; refusing to start\n", path,
-                n);
+        fprintf(stderr, "callproof: %s must hold exactly %zu bytes; refusing to start\n", path, n);
         return false;
     }
     memcpy(out, buf, n);

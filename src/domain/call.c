@@ -68,6 +68,21 @@ cp_check_e164(const char *s)
     return NULL;
 }
 
+bool
+cp_phone_normalize(const char *in, char *out, size_t n)
+{
+    size_t o = 0;
+    for (const char *p = in; *p; p++) {
+        if (strchr(" -.()", *p) != NULL)
+            continue;
+        if (o + 1 >= n)
+            return false;
+        out[o++] = *p;
+    }
+    out[o] = '\0';
+    return cp_check_e164(out) == NULL;
+}
+
 const char *
 cp_check_phone(const char *s)
 {

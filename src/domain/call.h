@@ -103,6 +103,10 @@ bool cp_uuid_valid(const char *s);
 /* NULL if s is a valid E.164 number (+ then 8..15 digits, first digit not 0) or "anonymous";
  * else a message fragment for cp_jspec ("an E.164 phone number ..."). */
 const char *cp_check_phone(const char *s);
+/* Normalise a phone number as people write it ("+1 (555) 123-4567", "+1.555.123.4567") to
+ * E.164 ("+15551234567") in out (n bytes): spaces, dashes, dots and parentheses are dropped;
+ * the rest must be '+' then digits forming a valid E.164 number. False if it is not. */
+bool cp_phone_normalize(const char *in, char *out, size_t n);
 /* Same check without "anonymous". */
 const char *cp_check_e164(const char *s);
 /* cp_jspec check for ids the tenant chooses that appear in paths (call_id, recording_id):

@@ -39,4 +39,9 @@ extern const struct cp_stream_ops cp_h_audio_upload;
 void cp_h_recording_url(struct cp_req *req, struct cp_reply *rep);
 void cp_h_recording_download(struct cp_req *req, struct cp_reply *rep);
 
+/* handlers/consents.c: consent records */
+void cp_h_consents_create(struct cp_req *req, struct cp_reply *rep);
+void cp_h_consents_get(struct cp_req *req, struct cp_reply *rep);
+void cp_h_consents_list(struct cp_req *req, struct cp_reply *rep);
+
 #endif

@@ -53,6 +53,11 @@ const struct cp_route cp_routes[] = {
     /* The link is the credential: no Authorization (signature checked in the handler). */
     R(GET, "/v1/recordings/{tenant}/{call_id}/{recording_id}", CP_SCOPE_PUBLIC, -1, false,
       cp_h_recording_download),
+
+    /* Consent, opt-outs and precall decisions (econsent voice API) */
+    R(POST, "/v1/consents", CP_SCOPE_CONSENT_WRITE, 0, true, cp_h_consents_create),
+    R(GET, "/v1/consents", CP_SCOPE_VOICE_READ, -1, false, cp_h_consents_list),
+    R(GET, "/v1/consents/{id}", CP_SCOPE_VOICE_READ, -1, false, cp_h_consents_get),
 };
 
 const size_t cp_n_routes = sizeof(cp_routes) / sizeof(cp_routes[0]);

@@ -81,12 +81,12 @@ struct cp_consent {
     char id[CP_CONSENT_ID_LEN + 1];
     const char *phone;          /* E.164 */
     const char *calling_entity; /* as given */
-    const char *type;   /* prior_express_written | prior_express | verbal |
-                           established_business_relationship */
-    const char *scope;  /* comma-separated: ai_voice,ai_sms,telemarketing,transactional */
-    bool valid;         /* false for a verbal capture the classifier did not accept */
+    const char *type;           /* prior_express_written | prior_express | verbal |
+                                   established_business_relationship */
+    const char *scope;          /* comma-separated: ai_voice,ai_sms,telemarketing,transactional */
+    bool valid;                 /* false for a verbal capture the classifier did not accept */
     int64_t captured_ms;
-    const char *record; /* the signed canonical JSON */
+    const char *record;    /* the signed canonical JSON */
     const char *signature; /* hex Ed25519 over "callproof/consent/v1\n" || record */
     const char *key_id;
     int64_t revoked_ms; /* 0 = not revoked */

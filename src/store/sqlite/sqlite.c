@@ -68,7 +68,7 @@ enum stmt_id {
     "sha256, file_name, created_at, updated_at"
 
 #define CONSENT_COLS                                                                               \
-    "tenant_id, id, phone, calling_entity, type, scope, valid, captured_at, record, signature, "  \
+    "tenant_id, id, phone, calling_entity, type, scope, valid, captured_at, record, signature, "   \
     "key_id, revoked_at, revocation_id, created_at"
 
 static const char *const stmt_sql[ST__COUNT] = {
@@ -1198,7 +1198,7 @@ sq_consent_get(struct cp_store_conn *cc, int64_t tenant_id, const char *id, stru
 }
 
 /* Step a list statement into an arena array grown by doubling. */
-#define LIST_INTO(c, s, arena, type, reader, out_items, out_n, what)                                \
+#define LIST_INTO(c, s, arena, type, reader, out_items, out_n, what)                               \
     do {                                                                                           \
         size_t n_ = 0, cap_ = 8;                                                                   \
         type *items_ = cp_arena_alloc(arena, cap_ * sizeof(*items_));                              \
@@ -1212,7 +1212,7 @@ sq_consent_get(struct cp_store_conn *cc, int64_t tenant_id, const char *id, stru
             }                                                                                      \
             reader(s, arena, &items_[n_++]);                                                       \
         }                                                                                          \
-        enum cp_qs qs_ = rc_ == SQLITE_DONE ? CP_QS_ONE : qs_from_rc(c, rc_, what);               \
+        enum cp_qs qs_ = rc_ == SQLITE_DONE ? CP_QS_ONE : qs_from_rc(c, rc_, what);                \
         done(s);                                                                                   \
         *(out_items) = items_;                                                                     \
         *(out_n) = n_;                                                                             \

@@ -1,0 +1,76 @@
+/*
+ * Consent ids, sealing and the consent JSON (see consent_record.h).
+ */
+#include "handlers/consent_record.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "crypto/crypto.h"
+#include "json/canonical.h"
+
+void
+cp_consent_new_id(const char *prefix, char out[CP_CONSENT_ID_LEN + 1])
+{
+    uint8_t rnd[16];
+    cp_crypto_random(rnd, sizeof(rnd));
+    char hex[33];
+    cp_hex_encode(rnd, sizeof(rnd), hex);
+    snprintf(out, CP_CONSENT_ID_LEN + 1, "%.3s_%s", prefix, hex);
+}
+
+bool
+cp_consent_seal(struct cp_req *req, cJSON *record, struct cp_consent *c, struct cp_error *err)
+{
+    const struct cp_signer *signer = req->app->signer;
+    cJSON_AddStringToObject(record, "key_id", signer->key_id);
+    struct cp_buf b = CP_BUF_INIT;
+    cp_buf_puts(&b, CP_CONSENT_DOMAIN);
+    size_t prefix = b.len;
+    if (!cp_canonical_write(record, &b, err)) {
+        cp_buf_free(&b);
+        return false;
+    }
+    struct cp_ed25519_sig sig;
+    cp_crypto_ed25519_sign(&signer->sk, b.data, b.len, &sig);
+    char hex[129];
+    cp_hex_encode(sig.b, sizeof(sig.b), hex);
+    c->record = cp_arena_strndup(&req->arena, b.data + prefix, b.len - prefix);
+    c->signature = cp_arena_strdup(&req->arena, hex);
+    c->key_id = signer->key_id;
+    cp_buf_free(&b);
+    return true;
+}
+
+void
+cp_consent_write(struct cp_jw *w, const struct cp_req *req, const struct cp_consent *c)
+{
+    cJSON *rec = cJSON_Parse(c->record); /* our own canonical bytes */
+    cp_jw_obj_begin(w);
+    cp_jw_kstr(w, "consent_id", c->id);
+    /* The signed fields, as signed. */
+    for (const cJSON *m = rec ? rec->child : NULL; m != NULL; m = m->next) {
+        if (strcmp(m->string, "consent_id") == 0 || strcmp(m->string, "key_id") == 0)
+            continue;
+        cp_jw_key(w, m->string);
+        cp_jw_cjson(w, m);
+    }
+    cp_jw_kbool(w, "valid", c->valid);
+    cp_jw_ktime(w, "revoked_at", c->revoked_ms);
+    cp_jw_kstr(w, "revocation_id", c->revocation_id);
+    cp_jw_ktime(w, "created_at", c->created_ms);
+    cp_jw_key(w, "proof");
+    cp_jw_obj_begin(w);
+    cp_jw_kstr(w, "algorithm", "Ed25519");
+    cp_jw_kstr(w, "signed_message", "\"callproof/consent/v1\\n\" followed by record_canonical");
+    cp_jw_kstr(w, "record_canonical", c->record);
+    cp_jw_kstr(w, "signature", c->signature);
+    cp_jw_kstr(w, "key_id", c->key_id);
+    char pk[64];
+    cp_crypto_base64(req->app->signer->pk.b, sizeof(req->app->signer->pk.b), pk, sizeof(pk));
+    cp_jw_kstr(w, "public_key", pk);
+    cp_jw_obj_end(w);
+    cp_jw_obj_end(w);
+    cJSON_Delete(rec);
+}

@@ -1,0 +1,33 @@
+/*
+ * Consent records: ids, the signed canonical record, and the JSON shape the consent endpoints
+ * answer with. Every consent callproof stores, imported or captured in a call, is signed with
+ * the server's Ed25519 key over "callproof/consent/v1\n" followed by the record's RFC 8785 bytes,
+ * so a later reader can check it without trusting the database.
+ */
+#ifndef CP_HANDLERS_CONSENT_RECORD_H
+#define CP_HANDLERS_CONSENT_RECORD_H
+
+#include <cjson/cJSON.h>
+
+#include "http/request.h"
+#include "json/write.h"
+#include "store/store.h"
+
+#define CP_CONSENT_DOMAIN "callproof/consent/v1\n"
+
+/* A fresh id "<prefix>_" + 32 hex chars (128 random bits) into out (CP_CONSENT_ID_LEN + 1). */
+void cp_consent_new_id(const char *prefix, char out[CP_CONSENT_ID_LEN + 1]);
+
+/*
+ * Canonicalize record (a cJSON object the caller built; its "key_id" member is added here) and
+ * sign it: fills c->record, c->signature and c->key_id (arena copies). False + *err if the
+ * record cannot be canonicalized (a bug: records hold only strings, integers, booleans).
+ */
+bool cp_consent_seal(struct cp_req *req, cJSON *record, struct cp_consent *c, struct cp_error *err);
+
+/* The consent as the API shows it: its fields (from the signed record), valid, revoked_at,
+ * revocation_id, and the proof: record_canonical (the exact signed bytes), signature, key_id,
+ * public_key (base64). */
+void cp_consent_write(struct cp_jw *w, const struct cp_req *req, const struct cp_consent *c);
+
+#endif
