@@ -51,7 +51,8 @@ cp_consent_write(struct cp_jw *w, const struct cp_req *req, const struct cp_cons
     cp_jw_kstr(w, "consent_id", c->id);
     /* The signed fields, as signed. */
     for (const cJSON *m = rec ? rec->child : NULL; m != NULL; m = m->next) {
-        if (strcmp(m->string, "consent_id") == 0 || strcmp(m->string, "key_id") == 0)
+        if (strcmp(m->string, "consent_id") == 0 || strcmp(m->string, "key_id") == 0 ||
+            strcmp(m->string, "valid") == 0)
             continue;
         cp_jw_key(w, m->string);
         cp_jw_cjson(w, m);
@@ -60,6 +61,8 @@ cp_consent_write(struct cp_jw *w, const struct cp_req *req, const struct cp_cons
     cp_jw_ktime(w, "revoked_at", c->revoked_ms);
     cp_jw_kstr(w, "revocation_id", c->revocation_id);
     cp_jw_ktime(w, "created_at", c->created_ms);
+    cp_jw_kstr(w, "signature", c->signature);
+    cp_jw_kstr(w, "key_id", c->key_id);
     cp_jw_key(w, "proof");
     cp_jw_obj_begin(w);
     cp_jw_kstr(w, "algorithm", "Ed25519");
@@ -67,9 +70,10 @@ cp_consent_write(struct cp_jw *w, const struct cp_req *req, const struct cp_cons
     cp_jw_kstr(w, "record_canonical", c->record);
     cp_jw_kstr(w, "signature", c->signature);
     cp_jw_kstr(w, "key_id", c->key_id);
+    /* The key that signed it, when it is this server's current one (GET /v1/keys lists all). */
     char pk[64];
     cp_crypto_base64(req->app->signer->pk.b, sizeof(req->app->signer->pk.b), pk, sizeof(pk));
-    cp_jw_kstr(w, "public_key", pk);
+    cp_jw_kstr(w, "public_key", strcmp(c->key_id, req->app->signer->key_id) == 0 ? pk : NULL);
     cp_jw_obj_end(w);
     cp_jw_obj_end(w);
     cJSON_Delete(rec);

@@ -43,5 +43,7 @@ void cp_h_recording_download(struct cp_req *req, struct cp_reply *rep);
 void cp_h_consents_create(struct cp_req *req, struct cp_reply *rep);
 void cp_h_consents_get(struct cp_req *req, struct cp_reply *rep);
 void cp_h_consents_list(struct cp_req *req, struct cp_reply *rep);
+/* handlers/capture.c: consent captured by voice */
+void cp_h_capture_verbal(struct cp_req *req, struct cp_reply *rep);
 
 #endif

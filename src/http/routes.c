@@ -58,6 +58,7 @@ const struct cp_route cp_routes[] = {
     R(POST, "/v1/consents", CP_SCOPE_CONSENT_WRITE, 0, true, cp_h_consents_create),
     R(GET, "/v1/consents", CP_SCOPE_VOICE_READ, -1, false, cp_h_consents_list),
     R(GET, "/v1/consents/{id}", CP_SCOPE_VOICE_READ, -1, false, cp_h_consents_get),
+    R(POST, "/v1/capture-verbal", CP_SCOPE_CONSENT_WRITE, 0, true, cp_h_capture_verbal),
 };
 
 const size_t cp_n_routes = sizeof(cp_routes) / sizeof(cp_routes[0]);
