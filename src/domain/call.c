@@ -96,6 +96,9 @@ cp_check_phone(const char *s)
 const char *
 cp_check_path_id(const char *s)
 {
+    /* "." and ".." would be dot-segments in a path: clients resolve them away. */
+    if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+        return "1 to 128 of the characters A-Z a-z 0-9 - _ . : ~ @ + =, other than . or ..";
     for (const char *p = s; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
               strchr("-_.:~@+=", *p) != NULL))

@@ -179,7 +179,7 @@ audio_record_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
     if (qs <= 0)
         return qs;
     int64_t now = cp_time_now_ms();
-    struct cp_recording cur;
+    struct cp_recording cur = {0}; /* stays empty (no audio) when the recording is new */
     qs = c->ops->recording_get(c, call.tenant_id, call.id, a->rec.recording_id, &t->req->arena,
                                &cur);
     if (qs < 0)

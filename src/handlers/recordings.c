@@ -84,10 +84,11 @@ cp_h_recording_log_put(struct cp_req *req, struct cp_reply *rep)
          .max = CP_RECORDING_ID_MAX,
          .check = cp_check_path_id,
          .out = &r->recording_id},
+        /* No minimum length: an empty URL gets the seed's "must be a valid HTTPS URL". */
         {.name = "recording_url",
          .type = CP_JT_STRING,
          .flags = CP_JF_REQUIRED,
-         .min = 1,
+         .min = 0,
          .max = 2048,
          .check = cp_check_https_url,
          .out = &r->recording_url},

@@ -151,7 +151,8 @@ cp_canonical_write(const cJSON *item, struct cp_buf *out, struct cp_error *err)
             cp_error_set(err, CP_ERR_INTERNAL, NULL, "Invalid member name in data to sign.");
             return false;
         }
-        qsort(m, n, sizeof(*m), member_cmp);
+        if (n > 1) /* qsort(NULL, 0, ...) is undefined for an empty object */
+            qsort(m, n, sizeof(*m), member_cmp);
         cp_buf_putc(out, '{');
         for (size_t i = 0; i < n && ok; i++) {
             if (i > 0 && strcmp(m[i - 1]->string, m[i]->string) == 0) {
