@@ -7,7 +7,7 @@
 #   scripts/deps.sh test     ... plus what `make test` needs
 set -eu
 
-pkgs="gcc make pkg-config libmicrohttpd-dev libcjson-dev libsqlite3-dev libsodium-dev"
+pkgs="gcc make pkg-config libmicrohttpd-dev libcjson-dev libsqlite3-dev libsodium-dev tzdata"
 if [ "${1:-}" = "test" ]; then
     pkgs="$pkgs libcmocka-dev curl sqlite3"
     command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"

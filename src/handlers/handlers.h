@@ -45,5 +45,10 @@ void cp_h_consents_get(struct cp_req *req, struct cp_reply *rep);
 void cp_h_consents_list(struct cp_req *req, struct cp_reply *rep);
 /* handlers/capture.c: consent captured by voice */
 void cp_h_capture_verbal(struct cp_req *req, struct cp_reply *rep);
+/* handlers/revoke.c: opt-outs */
+void cp_h_revoke(struct cp_req *req, struct cp_reply *rep);
+void cp_h_revocations_list(struct cp_req *req, struct cp_reply *rep);
+/* handlers/precall.c: may this call be placed now? */
+void cp_h_precall(struct cp_req *req, struct cp_reply *rep);
 
 #endif

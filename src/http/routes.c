@@ -59,6 +59,9 @@ const struct cp_route cp_routes[] = {
     R(GET, "/v1/consents", CP_SCOPE_VOICE_READ, -1, false, cp_h_consents_list),
     R(GET, "/v1/consents/{id}", CP_SCOPE_VOICE_READ, -1, false, cp_h_consents_get),
     R(POST, "/v1/capture-verbal", CP_SCOPE_CONSENT_WRITE, 0, true, cp_h_capture_verbal),
+    R(POST, "/v1/revoke", CP_SCOPE_CONSENT_WRITE, 0, true, cp_h_revoke),
+    R(GET, "/v1/revocations", CP_SCOPE_VOICE_READ, -1, false, cp_h_revocations_list),
+    R(POST, "/v1/precall", CP_SCOPE_CONSENT_WRITE, 0, true, cp_h_precall),
 };
 
 const size_t cp_n_routes = sizeof(cp_routes) / sizeof(cp_routes[0]);
