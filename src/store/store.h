@@ -72,6 +72,32 @@ struct cp_idem_row {
 
 typedef void (*cp_key_list_cb)(void *cls, const struct cp_key_row *row);
 
+#define CP_BUNDLE_ID_LEN 35 /* "ev_" + 32 hex: 128 random bits, a capability */
+
+/* A sealed evidence bundle: the exact signed bytes and where they sit in the log. Never
+ * updated; a correction is a new bundle that names the one it supersedes. */
+struct cp_bundle {
+    char id[CP_BUNDLE_ID_LEN + 1];
+    int64_t tenant_id;
+    char call_id[CP_UUID_LEN + 1]; /* the call's server id */
+    const char *bytes;             /* canonical JSON, as signed */
+    const char *signature;         /* hex Ed25519 over "callproof/evidence/v1\n" || bytes */
+    const char *key_id;
+    int64_t leaf_index;
+    int score;
+    int64_t retention_until_ms;
+    const char *supersedes; /* bundle id or NULL */
+    int64_t sealed_ms;
+};
+
+/* A signed tree head of the transparency log. */
+struct cp_checkpoint {
+    int64_t size;
+    struct cp_sha256 root;
+    const char *note; /* the signed note text (C2SP checkpoint + signature line) */
+    int64_t created_ms;
+};
+
 #define CP_CONSENT_ID_LEN 36 /* "cst_" + 32 hex: 128 random bits */
 
 /* A consent record. Immutable once stored, except for the revocation mark. The signed record
@@ -241,6 +267,34 @@ struct cp_store_ops {
                                   size_t *out_n);
     /* Precall decisions: insert the audit record (ONE). */
     enum cp_qs (*decision_insert)(struct cp_store_conn *c, const struct cp_decision *d);
+
+    /* Evidence bundles. bundle_insert: ONE (NONE if the id exists). bundle_get: by id alone
+     * (the id is a capability link; callers that act for a tenant check tenant_id). The newest
+     * bundle of a call (ONE/NONE), and the bundle that supersedes id (ONE/NONE). */
+    enum cp_qs (*bundle_insert)(struct cp_store_conn *c, const struct cp_bundle *b);
+    enum cp_qs (*bundle_get)(struct cp_store_conn *c, const char *id, struct cp_arena *arena,
+                             struct cp_bundle *out);
+    enum cp_qs (*bundle_latest_for_call)(struct cp_store_conn *c, int64_t tenant_id,
+                                         const char *call_id, struct cp_arena *arena,
+                                         struct cp_bundle *out);
+    enum cp_qs (*bundle_superseded_by)(struct cp_store_conn *c, const char *id,
+                                       struct cp_arena *arena, const char **out_id);
+    /* The transparency log: its size (number of leaves), the stored hash of the perfect
+     * subtree (level, index) (ONE/NONE), and appends. Leaves and node hashes are written in
+     * the same transaction as the bundle they log. */
+    enum cp_qs (*log_size)(struct cp_store_conn *c, int64_t *out_size);
+    enum cp_qs (*log_node_get)(struct cp_store_conn *c, int level, int64_t index,
+                               struct cp_sha256 *out);
+    enum cp_qs (*log_node_put)(struct cp_store_conn *c, int level, int64_t index,
+                               const struct cp_sha256 *hash);
+    enum cp_qs (*log_leaf_put)(struct cp_store_conn *c, int64_t index, const char *bundle_id);
+    /* Checkpoints: store one (ONE; NONE if that size already has one), the latest (ONE/NONE),
+     * the one of a given size (ONE/NONE). */
+    enum cp_qs (*checkpoint_put)(struct cp_store_conn *c, const struct cp_checkpoint *cp);
+    enum cp_qs (*checkpoint_latest)(struct cp_store_conn *c, struct cp_arena *arena,
+                                    struct cp_checkpoint *out);
+    enum cp_qs (*checkpoint_get)(struct cp_store_conn *c, int64_t size, struct cp_arena *arena,
+                                 struct cp_checkpoint *out);
 };
 
 /* The connection's public head; backends embed it first in their own connection struct. */

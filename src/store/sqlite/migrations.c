@@ -182,12 +182,52 @@ static const char m005_consent[] =
     "  PRIMARY KEY (tenant_id, id)\n"
     ") WITHOUT ROWID;\n";
 
+/*
+ * Evidence: sealed bundles (the exact signed bytes; ids are global because the evidence URL is
+ * a capability that works without a tenant), and the transparency log: one row per leaf, the
+ * hash of every completed perfect subtree (so any proof is O(log n) reads), and the signed
+ * checkpoints. Nothing here is ever updated; the application refuses deletes under retention.
+ */
+static const char m006_evidence[] =
+    "CREATE TABLE bundles (\n"
+    "  id              TEXT PRIMARY KEY,\n"
+    "  tenant_id       INTEGER NOT NULL REFERENCES tenants(id),\n"
+    "  call_id         TEXT NOT NULL,\n"
+    "  bytes           TEXT NOT NULL,\n"
+    "  signature       TEXT NOT NULL,\n"
+    "  key_id          TEXT NOT NULL,\n"
+    "  leaf_index      INTEGER NOT NULL UNIQUE,\n"
+    "  score           INTEGER NOT NULL,\n"
+    "  retention_until INTEGER NOT NULL,\n"
+    "  supersedes      TEXT,\n"
+    "  sealed_at       INTEGER NOT NULL\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX bundles_call ON bundles(tenant_id, call_id, sealed_at);\n"
+    "CREATE INDEX bundles_supersedes ON bundles(supersedes) WHERE supersedes IS NOT NULL;\n"
+    "CREATE TABLE log_leaves (\n"
+    "  idx       INTEGER PRIMARY KEY,\n"
+    "  bundle_id TEXT NOT NULL UNIQUE\n"
+    ");\n"
+    "CREATE TABLE log_nodes (\n"
+    "  level INTEGER NOT NULL,\n"
+    "  idx   INTEGER NOT NULL,\n"
+    "  hash  BLOB NOT NULL,\n"
+    "  PRIMARY KEY (level, idx)\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE TABLE log_checkpoints (\n"
+    "  size       INTEGER PRIMARY KEY,\n"
+    "  root       BLOB NOT NULL,\n"
+    "  note       TEXT NOT NULL,\n"
+    "  created_at INTEGER NOT NULL\n"
+    ");\n";
+
 const struct cp_sqlite_migration cp_sqlite_migrations[] = {
     {1, "foundation: tenants, api keys, idempotency", m001_foundation},
     {2, "calls", m002_calls},
     {3, "call state, survey results and list indexes", m003_call_lists},
     {4, "recordings", m004_recordings},
     {5, "consents, revocations, precall decisions", m005_consent},
+    {6, "evidence bundles and the transparency log", m006_evidence},
 };
 
 const int cp_sqlite_n_migrations =

@@ -50,6 +50,17 @@ enum stmt_id {
     ST_REV_INSERT,
     ST_REV_LIST,
     ST_DECISION_INSERT,
+    ST_BUNDLE_INSERT,
+    ST_BUNDLE_GET,
+    ST_BUNDLE_LATEST,
+    ST_BUNDLE_SUCCESSOR,
+    ST_LOG_SIZE,
+    ST_NODE_GET,
+    ST_NODE_PUT,
+    ST_LEAF_PUT,
+    ST_CKPT_PUT,
+    ST_CKPT_LATEST,
+    ST_CKPT_GET,
     ST__COUNT
 };
 
@@ -70,6 +81,10 @@ enum stmt_id {
 #define CONSENT_COLS                                                                               \
     "tenant_id, id, phone, calling_entity, type, scope, valid, captured_at, record, signature, "   \
     "key_id, revoked_at, revocation_id, created_at"
+
+#define BUNDLE_COLS                                                                                \
+    "id, tenant_id, call_id, bytes, signature, key_id, leaf_index, score, retention_until, "       \
+    "supersedes, sealed_at"
 
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_TENANT_INSERT] = "INSERT INTO tenants(name, created_at) VALUES (?1, ?2) "
@@ -156,6 +171,23 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_DECISION_INSERT] = "INSERT INTO precall_decisions(tenant_id, id, phone, allowed, reason, "
                            "consent_id, inputs, result, created_at) VALUES "
                            "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [ST_BUNDLE_INSERT] = "INSERT INTO bundles(id, tenant_id, call_id, bytes, signature, key_id, "
+                         "leaf_index, score, retention_until, supersedes, sealed_at) VALUES "
+                         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO NOTHING",
+    [ST_BUNDLE_GET] = "SELECT " BUNDLE_COLS " FROM bundles WHERE id = ?1",
+    [ST_BUNDLE_LATEST] = "SELECT " BUNDLE_COLS " FROM bundles WHERE tenant_id = ?1 AND "
+                         "call_id = ?2 ORDER BY sealed_at DESC, leaf_index DESC LIMIT 1",
+    [ST_BUNDLE_SUCCESSOR] = "SELECT id FROM bundles WHERE supersedes = ?1 "
+                            "ORDER BY leaf_index LIMIT 1",
+    [ST_LOG_SIZE] = "SELECT coalesce(max(idx) + 1, 0) FROM log_leaves",
+    [ST_NODE_GET] = "SELECT hash FROM log_nodes WHERE level = ?1 AND idx = ?2",
+    [ST_NODE_PUT] = "INSERT INTO log_nodes(level, idx, hash) VALUES (?1, ?2, ?3)",
+    [ST_LEAF_PUT] = "INSERT INTO log_leaves(idx, bundle_id) VALUES (?1, ?2)",
+    [ST_CKPT_PUT] = "INSERT INTO log_checkpoints(size, root, note, created_at) VALUES "
+                    "(?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+    [ST_CKPT_LATEST] = "SELECT size, root, note, created_at FROM log_checkpoints "
+                       "ORDER BY size DESC LIMIT 1",
+    [ST_CKPT_GET] = "SELECT size, root, note, created_at FROM log_checkpoints WHERE size = ?1",
     /* By server id first, then by the tenant's external id: both are unique per tenant. */
     [ST_CALL_GET] = "SELECT " CALL_COLS " FROM calls WHERE tenant_id = ?1 AND id = ?2 "
                     "UNION ALL SELECT " CALL_COLS " FROM calls WHERE tenant_id = ?1 "
@@ -1321,6 +1353,232 @@ sq_decision_insert(struct cp_store_conn *cc, const struct cp_decision *d)
     return qs == CP_QS_NONE ? CP_QS_HARD : qs;
 }
 
+/* ---- evidence bundles and the log ---- */
+
+static void
+read_bundle(sqlite3_stmt *s, struct cp_arena *a, struct cp_bundle *b)
+{
+    memset(b, 0, sizeof(*b));
+    snprintf(b->id, sizeof(b->id), "%s", (const char *)sqlite3_column_text(s, 0));
+    b->tenant_id = sqlite3_column_int64(s, 1);
+    snprintf(b->call_id, sizeof(b->call_id), "%s", (const char *)sqlite3_column_text(s, 2));
+    b->bytes = col_text(s, 3, a);
+    b->signature = col_text(s, 4, a);
+    b->key_id = col_text(s, 5, a);
+    b->leaf_index = sqlite3_column_int64(s, 6);
+    b->score = sqlite3_column_int(s, 7);
+    b->retention_until_ms = sqlite3_column_int64(s, 8);
+    b->supersedes = col_text(s, 9, a);
+    b->sealed_ms = sqlite3_column_int64(s, 10);
+}
+
+static enum cp_qs
+sq_bundle_insert(struct cp_store_conn *cc, const struct cp_bundle *b)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_BUNDLE_INSERT);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_text(s, 1, b->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, b->tenant_id);
+    sqlite3_bind_text(s, 3, b->call_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, b->bytes, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, b->signature, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, b->key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 7, b->leaf_index);
+    sqlite3_bind_int(s, 8, b->score);
+    sqlite3_bind_int64(s, 9, b->retention_until_ms);
+    bind_text_or_null(s, 10, b->supersedes);
+    sqlite3_bind_int64(s, 11, b->sealed_ms);
+    return exec_change(c, s, "bundle insert");
+}
+
+static enum cp_qs
+bundle_one(struct sq_conn *c, sqlite3_stmt *s, struct cp_arena *a, struct cp_bundle *out,
+           const char *what)
+{
+    int rc = sqlite3_step(s);
+    enum cp_qs qs = CP_QS_NONE;
+    if (rc == SQLITE_ROW) {
+        read_bundle(s, a, out);
+        qs = CP_QS_ONE;
+    } else if (rc != SQLITE_DONE) {
+        qs = qs_from_rc(c, rc, what);
+    }
+    done(s);
+    return qs;
+}
+
+static enum cp_qs
+sq_bundle_get(struct cp_store_conn *cc, const char *id, struct cp_arena *arena,
+              struct cp_bundle *out)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_BUNDLE_GET);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    return bundle_one(c, s, arena, out, "bundle get");
+}
+
+static enum cp_qs
+sq_bundle_latest_for_call(struct cp_store_conn *cc, int64_t tenant_id, const char *call_id,
+                          struct cp_arena *arena, struct cp_bundle *out)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_BUNDLE_LATEST);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_int64(s, 1, tenant_id);
+    sqlite3_bind_text(s, 2, call_id, -1, SQLITE_STATIC);
+    return bundle_one(c, s, arena, out, "bundle latest");
+}
+
+static enum cp_qs
+sq_bundle_superseded_by(struct cp_store_conn *cc, const char *id, struct cp_arena *arena,
+                        const char **out_id)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_BUNDLE_SUCCESSOR);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    enum cp_qs qs = CP_QS_NONE;
+    *out_id = NULL;
+    if (rc == SQLITE_ROW) {
+        *out_id = col_text(s, 0, arena);
+        qs = CP_QS_ONE;
+    } else if (rc != SQLITE_DONE) {
+        qs = qs_from_rc(c, rc, "bundle successor");
+    }
+    done(s);
+    return qs;
+}
+
+static enum cp_qs
+sq_log_size(struct cp_store_conn *cc, int64_t *out_size)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_LOG_SIZE);
+    if (s == NULL)
+        return CP_QS_HARD;
+    int rc = sqlite3_step(s);
+    enum cp_qs qs = CP_QS_ONE;
+    if (rc == SQLITE_ROW)
+        *out_size = sqlite3_column_int64(s, 0);
+    else
+        qs = qs_from_rc(c, rc, "log size");
+    done(s);
+    return qs;
+}
+
+static enum cp_qs
+sq_log_node_get(struct cp_store_conn *cc, int level, int64_t index, struct cp_sha256 *out)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_NODE_GET);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_int(s, 1, level);
+    sqlite3_bind_int64(s, 2, index);
+    int rc = sqlite3_step(s);
+    enum cp_qs qs = CP_QS_NONE;
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) == (int)sizeof(out->b)) {
+        memcpy(out->b, sqlite3_column_blob(s, 0), sizeof(out->b));
+        qs = CP_QS_ONE;
+    } else if (rc == SQLITE_ROW) {
+        qs = CP_QS_HARD; /* a corrupt node: never guess */
+    } else if (rc != SQLITE_DONE) {
+        qs = qs_from_rc(c, rc, "log node get");
+    }
+    done(s);
+    return qs;
+}
+
+static enum cp_qs
+sq_log_node_put(struct cp_store_conn *cc, int level, int64_t index, const struct cp_sha256 *hash)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_NODE_PUT);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_int(s, 1, level);
+    sqlite3_bind_int64(s, 2, index);
+    sqlite3_bind_blob(s, 3, hash->b, sizeof(hash->b), SQLITE_STATIC);
+    enum cp_qs qs = exec_change(c, s, "log node put");
+    return qs == CP_QS_NONE ? CP_QS_HARD : qs;
+}
+
+static enum cp_qs
+sq_log_leaf_put(struct cp_store_conn *cc, int64_t index, const char *bundle_id)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_LEAF_PUT);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_int64(s, 1, index);
+    sqlite3_bind_text(s, 2, bundle_id, -1, SQLITE_STATIC);
+    enum cp_qs qs = exec_change(c, s, "log leaf put");
+    return qs == CP_QS_NONE ? CP_QS_HARD : qs;
+}
+
+static enum cp_qs
+sq_checkpoint_put(struct cp_store_conn *cc, const struct cp_checkpoint *cp)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_CKPT_PUT);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_int64(s, 1, cp->size);
+    sqlite3_bind_blob(s, 2, cp->root.b, sizeof(cp->root.b), SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, cp->note, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, cp->created_ms);
+    return exec_change(c, s, "checkpoint put");
+}
+
+static enum cp_qs
+checkpoint_one(struct sq_conn *c, sqlite3_stmt *s, struct cp_arena *a, struct cp_checkpoint *out)
+{
+    int rc = sqlite3_step(s);
+    enum cp_qs qs = CP_QS_NONE;
+    if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 1) == (int)sizeof(out->root.b)) {
+        out->size = sqlite3_column_int64(s, 0);
+        memcpy(out->root.b, sqlite3_column_blob(s, 1), sizeof(out->root.b));
+        out->note = col_text(s, 2, a);
+        out->created_ms = sqlite3_column_int64(s, 3);
+        qs = CP_QS_ONE;
+    } else if (rc == SQLITE_ROW) {
+        qs = CP_QS_HARD;
+    } else if (rc != SQLITE_DONE) {
+        qs = qs_from_rc(c, rc, "checkpoint");
+    }
+    done(s);
+    return qs;
+}
+
+static enum cp_qs
+sq_checkpoint_latest(struct cp_store_conn *cc, struct cp_arena *arena, struct cp_checkpoint *out)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_CKPT_LATEST);
+    if (s == NULL)
+        return CP_QS_HARD;
+    return checkpoint_one(c, s, arena, out);
+}
+
+static enum cp_qs
+sq_checkpoint_get(struct cp_store_conn *cc, int64_t size, struct cp_arena *arena,
+                  struct cp_checkpoint *out)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_CKPT_GET);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_int64(s, 1, size);
+    return checkpoint_one(c, s, arena, out);
+}
+
 static const struct cp_store_ops sq_ops = {
     .backend = "sqlite",
     .begin = sq_begin,
@@ -1351,6 +1609,17 @@ static const struct cp_store_ops sq_ops = {
     .revocation_insert = sq_revocation_insert,
     .revocation_list = sq_revocation_list,
     .decision_insert = sq_decision_insert,
+    .bundle_insert = sq_bundle_insert,
+    .bundle_get = sq_bundle_get,
+    .bundle_latest_for_call = sq_bundle_latest_for_call,
+    .bundle_superseded_by = sq_bundle_superseded_by,
+    .log_size = sq_log_size,
+    .log_node_get = sq_log_node_get,
+    .log_node_put = sq_log_node_put,
+    .log_leaf_put = sq_log_leaf_put,
+    .checkpoint_put = sq_checkpoint_put,
+    .checkpoint_latest = sq_checkpoint_latest,
+    .checkpoint_get = sq_checkpoint_get,
 };
 
 const struct cp_store_backend cp_store_sqlite_backend = {
