@@ -77,13 +77,25 @@ cp_precall_decide(const char *calling_entity, enum cp_purpose purpose, enum cp_c
     memset(out, 0, sizeof(*out));
     out->disclosure_required = type != CP_CALL_HUMAN_VOICE;
 
-    /* 1. A revocation in effect blocks at once; the most recent one is reported. */
+    /* 1. A revocation blocks at once, even one dated a little ahead (validation caps that at
+     * minutes of clock skew): the consumer has asked. A consent captured after it starts a new
+     * relationship and lifts it. Of those in effect the earliest is reported: its honor-by
+     * date is the binding deadline. */
     for (size_t i = 0; i < n_revocations; i++) {
         const struct cp_precall_revocation *r = &revocations[i];
         bool applies = r->scope_all || strcasecmp(r->calling_entity, calling_entity) == 0;
-        if (!applies || r->revoked_ms > now_ms)
+        if (!applies)
             continue;
-        if (out->revocation == NULL || r->revoked_ms > out->revocation->revoked_ms)
+        bool lifted = false;
+        for (size_t k = 0; k < n_consents && !lifted; k++) {
+            const struct cp_precall_consent *c = &consents[k];
+            lifted = c->valid && strcasecmp(c->calling_entity, calling_entity) == 0 &&
+                     c->captured_ms > r->revoked_ms && c->captured_ms <= now_ms &&
+                     (c->revoked_ms == 0 || c->revoked_ms > now_ms);
+        }
+        if (lifted)
+            continue;
+        if (out->revocation == NULL || r->revoked_ms < out->revocation->revoked_ms)
             out->revocation = r;
     }
     if (out->revocation != NULL) {

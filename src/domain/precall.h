@@ -4,9 +4,11 @@
  * same inputs always give the same answer (each answer is stored as an audit record with its
  * inputs). The rules, in order, each with its basis:
  *
- *   1. consumer_revoked: a revocation of this entity's calls (or of all calls, scope "all") that
- *      took effect at or before now blocks at once. 47 CFR 64.1200(a)(10) lets a caller take up
- *      to 10 business days to honor it; that is a legal maximum, not a grace period.
+ *   1. consumer_revoked: a recorded revocation of this entity's calls (or of all calls, scope
+ *      "all") blocks at once. 47 CFR 64.1200(a)(10) lets a caller take up to 10 business days
+ *      to honor it; that is a legal maximum, not a grace period. A valid consent for this
+ *      entity captured after the revocation lifts it (the consumer consented again). The
+ *      earliest revocation in effect is reported: its honor-by date is the binding one.
  *   2. outside_calling_hours: the called party's local time, in every zone of the area code,
  *      must be within 08:00-21:00 (64.1200(c)(1)); applied to every purpose. An unknown area
  *      code is a compliance note, not a silent pass.

@@ -76,6 +76,7 @@ cp_h_capture_verbal(struct cp_req *req, struct cp_reply *rep)
                *disclosure = NULL, *language = NULL, *audio_sha = NULL, *audio_url = NULL;
     const cJSON *scope = NULL;
     int64_t captured = 0;
+    bool captured_sent = false;
     struct cp_jspec spec[] = {
         {.name = "call_id",
          .type = CP_JT_STRING,
@@ -86,7 +87,11 @@ cp_h_capture_verbal(struct cp_req *req, struct cp_reply *rep)
          .out = &call_id},
         CP_JSPEC_STRING("phone", &phone, CP_JF_REQUIRED, 1, 32),
         CP_JSPEC_STRING("calling_entity", &entity, CP_JF_REQUIRED, 1, 200),
-        CP_JSPEC_TIME("captured_at", &captured, CP_JF_NULLABLE),
+        {.name = "captured_at",
+         .type = CP_JT_TIME,
+         .flags = CP_JF_NULLABLE,
+         .out = &captured,
+         .present = &captured_sent},
         CP_JSPEC_STRING("transcript", &transcript, CP_JF_REQUIRED, 1, 65536),
         CP_JSPEC_STRING("agent_disclosure_text", &disclosure, CP_JF_NULLABLE, 1, 65536),
         CP_JSPEC_ARRAY("consent_scope", &scope, CP_JF_REQUIRED, 4),
@@ -123,8 +128,15 @@ cp_h_capture_verbal(struct cp_req *req, struct cp_reply *rep)
         return;
     }
     int64_t now = cp_time_now_ms();
-    if (captured == 0)
+    if (!captured_sent)
         captured = now;
+    /* 0 is "unknown" everywhere in callproof: a capture time must come after it. */
+    if (captured_sent && captured <= 0) {
+        cJSON_Delete(scope_json);
+        cp_reply_err(rep, CP_ERR_INVALID_FIELD, "captured_at",
+                     "Field 'captured_at' must be after 1970-01-01T00:00:00Z.");
+        return;
+    }
     if (captured > now + CAPTURE_SKEW_MS) {
         cJSON_Delete(scope_json);
         cp_reply_err(rep, CP_ERR_INVALID_FIELD, "captured_at",

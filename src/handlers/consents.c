@@ -123,6 +123,12 @@ cp_h_consents_create(struct cp_req *req, struct cp_reply *rep)
         return;
     }
     int64_t now = cp_time_now_ms();
+    if (captured <= 0) { /* 0 is "unknown" everywhere in callproof */
+        cJSON_Delete(scope_json);
+        cp_reply_err(rep, CP_ERR_INVALID_FIELD, "captured_at",
+                     "Field 'captured_at' must be after 1970-01-01T00:00:00Z.");
+        return;
+    }
     if (captured > now + CAPTURE_SKEW_MS) {
         cJSON_Delete(scope_json);
         cp_reply_err(rep, CP_ERR_INVALID_FIELD, "captured_at",

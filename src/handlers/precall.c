@@ -37,6 +37,7 @@ struct precall {
     enum cp_purpose purpose;
     enum cp_call_type type;
     const char *metadata_json;
+    const char *public_url;
     int64_t now_ms;
     enum cp_hours_verdict hours;
     struct cp_hours_detail hours_detail;
@@ -88,7 +89,8 @@ write_answer(struct cp_jw *w, struct cp_arena *a, const struct precall *p, const
             s = comma ? comma + 1 : NULL;
         }
         cp_jw_arr_end(w);
-        cp_jw_kstr(w, "evidence_url", cp_arena_printf(a, "/v1/consents/%s", r->consent->id));
+        cp_jw_kstr(w, "evidence_url",
+                   cp_arena_printf(a, "%s/v1/consents/%s", p->public_url, r->consent->id));
         cp_jw_obj_end(w);
     } else {
         cp_jw_null(w);
@@ -237,6 +239,7 @@ cp_h_precall(struct cp_req *req, struct cp_reply *rep)
     cp_purpose_parse(p.purpose_name, &p.purpose);
     cp_call_type_parse(p.type_name, &p.type);
     p.now_ms = cp_time_now_ms();
+    p.public_url = req->app->cfg->public_url;
     p.hours = cp_calling_hours_check(p.phone, p.now_ms, HOURS_START, HOURS_END, &p.hours_detail);
     cp_req_transact(req, rep, true, precall_txn, &p);
 }

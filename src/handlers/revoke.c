@@ -96,6 +96,11 @@ cp_h_revoke(struct cp_req *req, struct cp_reply *rep)
         return;
     }
     int64_t now = cp_time_now_ms();
+    if (r.revoked_ms <= 0) { /* 0 is "unknown" everywhere in callproof */
+        cp_reply_err(rep, CP_ERR_INVALID_FIELD, "captured_at",
+                     "Field 'captured_at' must be after 1970-01-01T00:00:00Z.");
+        return;
+    }
     if (r.revoked_ms > now + CAPTURE_SKEW_MS) {
         cp_reply_err(rep, CP_ERR_INVALID_FIELD, "captured_at",
                      "Field 'captured_at' must not be in the future.");

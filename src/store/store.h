@@ -255,8 +255,9 @@ struct cp_store_ops {
     enum cp_qs (*consent_list)(struct cp_store_conn *c, int64_t tenant_id, const char *phone,
                                struct cp_arena *arena, struct cp_consent **out_items,
                                size_t *out_n);
-    /* Mark the phone's consents revoked at revoked_ms: those of calling_entity, or all when it
-     * is NULL; consents already revoked keep their first mark. ONE if any changed, else NONE. */
+    /* Mark the phone's consents captured up to revoked_ms revoked at revoked_ms: those of
+     * calling_entity (compared case-insensitively), or all when it is NULL; consents already
+     * revoked keep their first mark, later ones stay valid. ONE if any changed, else NONE. */
     enum cp_qs (*consent_revoke)(struct cp_store_conn *c, int64_t tenant_id, const char *phone,
                                  const char *calling_entity, int64_t revoked_ms,
                                  const char *revocation_id);

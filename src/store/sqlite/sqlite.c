@@ -157,11 +157,12 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_CONSENT_LIST] = "SELECT " CONSENT_COLS " FROM consents WHERE tenant_id = ?1 AND phone = ?2 "
                         "ORDER BY captured_at DESC, id DESC",
     [ST_CONSENT_REVOKE] = "UPDATE consents SET revoked_at = ?4, revocation_id = ?5 "
-                          "WHERE tenant_id = ?1 AND phone = ?2 AND calling_entity = ?3 "
+                          "WHERE tenant_id = ?1 AND phone = ?2 "
+                          "AND calling_entity = ?3 COLLATE NOCASE AND captured_at <= ?4 "
                           "AND revoked_at IS NULL",
     [ST_CONSENT_REVOKE_ALL] = "UPDATE consents SET revoked_at = ?4, revocation_id = ?5 "
                               "WHERE tenant_id = ?1 AND phone = ?2 AND ?3 IS NULL "
-                              "AND revoked_at IS NULL",
+                              "AND captured_at <= ?4 AND revoked_at IS NULL",
     [ST_REV_INSERT] = "INSERT INTO revocations(tenant_id, id, phone, calling_entity, scope_all, "
                       "trigger_kind, revoked_at, honor_by, call_id, transcript, created_at) VALUES "
                       "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
