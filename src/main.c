@@ -15,6 +15,7 @@ usage(FILE *out)
           "commands:\n"
           "  serve        serve the HTTP API (callproof serve --help)\n"
           "  keys         create, list and revoke API keys (callproof keys --help)\n"
+          "  verify       check an evidence export offline (callproof verify --help)\n"
           "  version      print the version\n\n"
           "Docs: README.md, docs/API.md, docs/ERRORS.md.\n",
           out);
@@ -43,6 +44,8 @@ main(int argc, char **argv)
         return cp_cli_serve(argc - 2, argv + 2);
     if (strcmp(cmd, "keys") == 0)
         return cp_cli_keys(argc - 2, argv + 2);
+    if (strcmp(cmd, "verify") == 0)
+        return cp_cli_verify(argc - 2, argv + 2);
     fprintf(stderr, "callproof: unknown command '%s'\n\n", cmd);
     usage(stderr);
     return 2;

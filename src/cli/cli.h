@@ -11,6 +11,7 @@
 
 int cp_cli_serve(int argc, char **argv);
 int cp_cli_keys(int argc, char **argv);
+int cp_cli_verify(int argc, char **argv);
 
 /*
  * Load configuration in precedence order (defaults < config file < environment < flags) from

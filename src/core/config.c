@@ -69,6 +69,8 @@ static const struct setting settings[] = {
     INT(max_audio_bytes, 1024, 1LL << 40, "536870912", "largest recording upload; larger -> 413"),
     INT(recording_url_ttl_s, 1, 7 * 86400, "900",
         "how long a signed recording link stays valid (seconds)"),
+    INT(retention_years, 1, 100, "4",
+        "keep sealed evidence at least this many years after the call ends (TSR records: 5)"),
 };
 
 static const struct setting *

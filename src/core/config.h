@@ -31,6 +31,7 @@ struct cp_config {
     int64_t idempotency_ttl_hours;
     int64_t max_audio_bytes;
     int64_t recording_url_ttl_s;
+    int64_t retention_years;
 };
 
 /* Fill c with the defaults. */

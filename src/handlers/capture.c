@@ -6,6 +6,7 @@
  * that the agent asked and what the consumer said.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/time.h"
@@ -53,8 +54,13 @@ insert_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
 {
     struct cp_consent *x = t->cls;
     enum cp_qs qs = c->ops->consent_insert(c, x);
-    if (qs <= 0)
-        return qs == CP_QS_NONE ? CP_QS_SOFT : qs; /* a 128-bit id collision: retry */
+    if (qs < 0)
+        return qs;
+    if (qs == CP_QS_NONE) { /* an imported id already used (a random one never is) */
+        cp_reply_err(t->rep, CP_ERR_CONFLICT, "consent_id", "A consent with id %s already exists.",
+                     x->id);
+        return CP_QS_NONE;
+    }
     cp_reply_json(t->rep, 201);
     struct cp_jw w;
     cp_jw_init(&w, &t->rep->body);
@@ -77,7 +83,15 @@ cp_h_capture_verbal(struct cp_req *req, struct cp_reply *rep)
     const cJSON *scope = NULL;
     int64_t captured = 0;
     bool captured_sent = false;
+    const char *given_id = NULL;
     struct cp_jspec spec[] = {
+        {.name = "consent_id",
+         .type = CP_JT_STRING,
+         .flags = CP_JF_NULLABLE,
+         .min = 1,
+         .max = CP_CONSENT_ID_MAX,
+         .check = cp_check_consent_id,
+         .out = &given_id},
         {.name = "call_id",
          .type = CP_JT_STRING,
          .flags = CP_JF_NULLABLE,
@@ -154,7 +168,10 @@ cp_h_capture_verbal(struct cp_req *req, struct cp_reply *rep)
     x.valid = cls.verdict == CP_CONSENT_AFFIRMATIVE;
     x.captured_ms = captured;
     x.created_ms = now;
-    cp_consent_new_id("cst", x.id);
+    if (given_id != NULL)
+        snprintf(x.id, sizeof(x.id), "%s", given_id);
+    else
+        cp_consent_new_id("cst", x.id);
 
     cJSON *rec = cJSON_CreateObject();
     cJSON_AddStringToObject(rec, "schema", "callproof.consent.v1");

@@ -20,6 +20,19 @@ cp_consent_new_id(const char *prefix, char out[CP_CONSENT_ID_LEN + 1])
     snprintf(out, CP_CONSENT_ID_LEN + 1, "%.3s_%s", prefix, hex);
 }
 
+const char *
+cp_check_consent_id(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 12 || n > CP_CONSENT_ID_MAX || strncmp(s, "cst_", 4) != 0)
+        return "a consent id: cst_ then 8 to 64 letters or digits";
+    for (size_t i = 4; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= '0' && s[i] <= '9')))
+            return "a consent id: cst_ then 8 to 64 letters or digits";
+    return NULL;
+}
+
 bool
 cp_consent_seal(struct cp_req *req, cJSON *record, struct cp_consent *c, struct cp_error *err)
 {

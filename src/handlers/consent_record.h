@@ -17,6 +17,9 @@
 
 /* A fresh id "<prefix>_" + 32 hex chars (128 random bits) into out (CP_CONSENT_ID_LEN + 1). */
 void cp_consent_new_id(const char *prefix, char out[CP_CONSENT_ID_LEN + 1]);
+/* cp_jspec check for a consent id a client brings (imported from the system that captured
+ * it): "cst_" then 8 to 64 letters or digits. */
+const char *cp_check_consent_id(const char *s);
 
 /*
  * Canonicalize record (a cJSON object the caller built; its "key_id" member is added here) and

@@ -79,8 +79,13 @@ insert_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
 {
     struct cp_consent *x = t->cls;
     enum cp_qs qs = c->ops->consent_insert(c, x);
-    if (qs <= 0)
-        return qs == CP_QS_NONE ? CP_QS_SOFT : qs; /* a 128-bit id collision: retry */
+    if (qs < 0)
+        return qs;
+    if (qs == CP_QS_NONE) { /* an imported id already used (a random one never is) */
+        cp_reply_err(t->rep, CP_ERR_CONFLICT, "consent_id", "A consent with id %s already exists.",
+                     x->id);
+        return CP_QS_NONE;
+    }
     cp_reply_json(t->rep, 201);
     struct cp_jw w;
     cp_jw_init(&w, &t->rep->body);
@@ -96,7 +101,15 @@ cp_h_consents_create(struct cp_req *req, struct cp_reply *rep)
                *url = NULL;
     const cJSON *scope = NULL;
     int64_t captured = 0;
+    const char *given_id = NULL;
     struct cp_jspec spec[] = {
+        {.name = "consent_id",
+         .type = CP_JT_STRING,
+         .flags = CP_JF_NULLABLE,
+         .min = 1,
+         .max = CP_CONSENT_ID_MAX,
+         .check = cp_check_consent_id,
+         .out = &given_id},
         CP_JSPEC_STRING("phone", &phone, CP_JF_REQUIRED, 1, 32),
         CP_JSPEC_STRING("calling_entity", &entity, CP_JF_REQUIRED, 1, 200),
         CP_JSPEC_ENUM("type", &type, CP_JF_REQUIRED, consent_types),
@@ -141,7 +154,10 @@ cp_h_consents_create(struct cp_req *req, struct cp_reply *rep)
     x.valid = true;
     x.captured_ms = captured;
     x.created_ms = now;
-    cp_consent_new_id("cst", x.id);
+    if (given_id != NULL)
+        snprintf(x.id, sizeof(x.id), "%s", given_id);
+    else
+        cp_consent_new_id("cst", x.id);
 
     cJSON *rec = cJSON_CreateObject();
     cJSON_AddStringToObject(rec, "schema", "callproof.consent.v1");
@@ -174,7 +190,7 @@ get_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
 {
     struct cp_consent x;
     const char *id = t->req->params[0];
-    enum cp_qs qs = strlen(id) == CP_CONSENT_ID_LEN
+    enum cp_qs qs = strlen(id) <= CP_CONSENT_ID_MAX
                         ? c->ops->consent_get(c, t->req->auth.tenant_id, id, &t->req->arena, &x)
                         : CP_QS_NONE;
     if (qs < 0)

@@ -51,4 +51,15 @@ void cp_h_revocations_list(struct cp_req *req, struct cp_reply *rep);
 /* handlers/precall.c: may this call be placed now? */
 void cp_h_precall(struct cp_req *req, struct cp_reply *rep);
 
+/* handlers/postcall.c: seal a finished call into an evidence bundle (seed 000) */
+void cp_h_post_call(struct cp_req *req, struct cp_reply *rep);
+/* handlers/evidence.c: reading evidence, the log and the keys */
+void cp_h_evidence_get(struct cp_req *req, struct cp_reply *rep);
+void cp_h_evidence_export(struct cp_req *req, struct cp_reply *rep);
+void cp_h_evidence_public(struct cp_req *req, struct cp_reply *rep);
+void cp_h_log_checkpoint(struct cp_req *req, struct cp_reply *rep);
+void cp_h_log_inclusion(struct cp_req *req, struct cp_reply *rep);
+void cp_h_log_consistency(struct cp_req *req, struct cp_reply *rep);
+void cp_h_keys(struct cp_req *req, struct cp_reply *rep);
+
 #endif

@@ -62,6 +62,18 @@ const struct cp_route cp_routes[] = {
     R(POST, "/v1/revoke", CP_SCOPE_CONSENT_WRITE, 0, true, cp_h_revoke),
     R(GET, "/v1/revocations", CP_SCOPE_VOICE_READ, -1, false, cp_h_revocations_list),
     R(POST, "/v1/precall", CP_SCOPE_CONSENT_WRITE, 0, true, cp_h_precall),
+
+    /* Evidence (seed 000) */
+    R(POST, "/v1/post-call", CP_SCOPE_EVIDENCE_WRITE, 0, true, cp_h_post_call),
+    R(GET, "/v1/evidence/{id}", CP_SCOPE_VOICE_READ, -1, false, cp_h_evidence_get),
+    R(GET, "/v1/evidence/{id}/export", CP_SCOPE_VOICE_READ, -1, false, cp_h_evidence_export),
+    /* The evidence URL: the 128-bit id is the capability, no Authorization. */
+    R(GET, "/e/{id}", CP_SCOPE_PUBLIC, -1, false, cp_h_evidence_public),
+    /* The transparency log and the keys are public: they hold only hashes and public keys. */
+    R(GET, "/v1/log/checkpoint", CP_SCOPE_PUBLIC, -1, false, cp_h_log_checkpoint),
+    R(GET, "/v1/log/proof/inclusion", CP_SCOPE_PUBLIC, -1, false, cp_h_log_inclusion),
+    R(GET, "/v1/log/proof/consistency", CP_SCOPE_PUBLIC, -1, false, cp_h_log_consistency),
+    R(GET, "/v1/keys", CP_SCOPE_PUBLIC, -1, false, cp_h_keys),
 };
 
 const size_t cp_n_routes = sizeof(cp_routes) / sizeof(cp_routes[0]);

@@ -99,12 +99,13 @@ struct cp_checkpoint {
 };
 
 #define CP_CONSENT_ID_LEN 36 /* "cst_" + 32 hex: 128 random bits */
+#define CP_CONSENT_ID_MAX 68 /* an imported id: "cst_" + up to 64 of [A-Za-z0-9] */
 
 /* A consent record. Immutable once stored, except for the revocation mark. The signed record
  * (canonical JSON, json/canonical.c) holds every field; the columns are for finding it. */
 struct cp_consent {
     int64_t tenant_id;
-    char id[CP_CONSENT_ID_LEN + 1];
+    char id[CP_CONSENT_ID_MAX + 1];
     const char *phone;          /* E.164 */
     const char *calling_entity; /* as given */
     const char *type;           /* prior_express_written | prior_express | verbal |

@@ -346,7 +346,10 @@ const POST_CASES = [
   // unknown and server-owned fields
   ['unknown field', withv({ foo: 1 }), 'unknown_field', 'foo'],
   ['consent_scope (the capture-verbal name)', withv({ consent_scope: ['ai_voice'] }), 'unknown_field', 'consent_scope'],
-  ['consent_id', withv({ consent_id: 'cst_00000000000000000000000000000000' }), ['unknown_field', 'read_only_field'], 'consent_id'],
+  // consent_id may be brought from the system that captured it, but only in its own shape
+  ['consent_id not cst_', withv({ consent_id: 'rev_00000000000000000000000000000000' }), ['invalid_field'], 'consent_id'],
+  ['consent_id too short', withv({ consent_id: 'cst_1234' }), ['invalid_field'], 'consent_id'],
+  ['consent_id with punctuation', withv({ consent_id: 'cst_abc-def-ghi' }), ['invalid_field'], 'consent_id'],
   ['valid', withv({ valid: false }), ['unknown_field', 'read_only_field'], 'valid'],
   ['signature', withv({ signature: 'ab' }), ['unknown_field', 'read_only_field'], 'signature'],
   ['revoked_at', withv({ revoked_at: '2026-04-02T00:00:00Z' }), ['unknown_field', 'read_only_field'], 'revoked_at'],
@@ -411,6 +414,20 @@ test("another tenant sees none of this tenant's consents: GET by id is 404 and i
   assert.deepEqual((await listConsents(phone)).items.map((i) => i.consent_id), [a.consent_id]);
   assert.deepEqual((await listConsents(phone, b)).items.map((i) => i.consent_id), [rb.json.consent_id]);
   expectErr(await send('GET', `/v1/consents/${rb.json.consent_id}`), 404, 'not_found', undefined, 'tenant A GET of B');
+});
+
+test('a consent id from the system that captured it is kept, and used only once per tenant', async () => {
+  const body = { consent_id: 'cst_lx8k7n3f4g5h6j7k', phone: '+12125550199', calling_entity: 'Acme Insurance LLC',
+    type: 'prior_express_written', scope: ['ai_voice'], captured_at: '2026-04-01T12:00:00Z' };
+  const r = await send('POST', '/v1/consents', body);
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  assert.equal(r.json.consent_id, 'cst_lx8k7n3f4g5h6j7k');
+  assert.equal(JSON.parse(r.json.proof.record_canonical).consent_id, 'cst_lx8k7n3f4g5h6j7k');
+  const again = await send('POST', '/v1/consents', body);
+  assert.equal(again.status, 409);
+  assert.equal(again.json.code, 'conflict');
+  assert.equal(again.json.field, 'consent_id');
+  assert.equal((await send('GET', '/v1/consents/cst_lx8k7n3f4g5h6j7k')).status, 200);
 });
 
 test('the server shuts down cleanly (exit 0, no sanitizer report) after all of the above', async () => {

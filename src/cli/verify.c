@@ -1,0 +1,266 @@
+/*
+ * `callproof verify FILE [--pubkey KEY] [--json]`: check an evidence export offline, trusting
+ * nothing in it but what its signatures prove. In order:
+ *   1. the bundle is canonical JSON (RFC 8785, integer-only): re-encoding it gives its bytes;
+ *   2. its SHA-256 is the one the file states, and it names the same bundle id;
+ *   3. the Ed25519 signature over "callproof/evidence/v1\n" || bundle verifies;
+ *   4. the checkpoint is a note signed by the same key under the log's name;
+ *   5. the leaf (computed here from the bundle and its signature, never taken from the file) is
+ *      in the tree of the checkpoint's size, whose root the checkpoint signs, by the inclusion
+ *      proof. Size and root come only from the signed checkpoint.
+ * The key is --pubkey (base64 of the 32-byte Ed25519 key, or a vkey "name+id+base64"); without
+ * it the key embedded in the file is used, with a warning: a forger would embed their own.
+ * Exit 0 only when every check passes.
+ */
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/util.h"
+#include "crypto/crypto.h"
+#include "domain/merkle.h"
+#include "domain/note.h"
+#include "json/canonical.h"
+#include "json/json.h"
+
+#define MAX_FILE (64 * 1024 * 1024)
+
+struct checks {
+    int n_failed;
+    bool json;
+    struct cp_buf out; /* JSON array of checks when --json */
+};
+
+static void
+check(struct checks *c, bool ok, const char *name, const char *detail)
+{
+    if (!ok)
+        c->n_failed++;
+    if (!c->json) {
+        printf("%s %s%s%s\n", ok ? "PASS" : "FAIL", name, detail ? ": " : "", detail ? detail : "");
+        return;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "check", name);
+    cJSON_AddBoolToObject(o, "ok", ok);
+    if (detail)
+        cJSON_AddStringToObject(o, "detail", detail);
+    char *s = cJSON_PrintUnformatted(o);
+    cp_buf_printf(&c->out, "%s%s", c->out.len > 1 ? "," : "", s);
+    cJSON_free(s);
+    cJSON_Delete(o);
+}
+
+static char *
+read_file(const char *path, size_t *out_n)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    struct cp_buf b = CP_BUF_INIT;
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len < MAX_FILE)
+        cp_buf_append(&b, chunk, n);
+    if (f != stdin)
+        fclose(f);
+    return cp_buf_steal(&b, out_n);
+}
+
+static const char *
+str(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static bool
+b64_32(const char *s, uint8_t out[32])
+{
+    size_t n = 0;
+    return s != NULL &&
+           sodium_base642bin(out, 32, s, strlen(s), NULL, &n, NULL,
+                             sodium_base64_VARIANT_ORIGINAL) == 0 &&
+           n == 32;
+}
+
+static void
+usage(FILE *out)
+{
+    fputs("usage: callproof verify FILE [--pubkey KEY] [--json]\n\n"
+          "Check an evidence export (GET /e/<id> or /v1/evidence/<id>/export) offline:\n"
+          "canonical bytes, bundle signature, checkpoint signature, inclusion proof.\n"
+          "KEY is the server's public key as listed by GET /v1/keys: base64, or the vkey.\n"
+          "FILE may be - for standard input. Exit 0 only when every check passes.\n",
+          out);
+}
+
+int
+cp_cli_verify(int argc, char **argv)
+{
+    const char *file = NULL, *pubkey = NULL;
+    bool json = false;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = true;
+        } else if (strcmp(argv[i], "--pubkey") == 0 && i + 1 < argc) {
+            pubkey = argv[++i];
+        } else if (strncmp(argv[i], "--pubkey=", 9) == 0) {
+            pubkey = argv[i] + 9;
+        } else if (argv[i][0] != '-' || strcmp(argv[i], "-") == 0) {
+            if (file != NULL) {
+                usage(stderr);
+                return 2;
+            }
+            file = argv[i];
+        } else {
+            fprintf(stderr, "callproof: unknown option '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    if (file == NULL) {
+        usage(stderr);
+        return 2;
+    }
+    cp_crypto_init();
+    struct checks c = {.json = json};
+    cp_buf_putc(&c.out, '[');
+    const char *warning = NULL;
+    size_t n = 0;
+    char *data = read_file(file, &n);
+    if (data == NULL) {
+        fprintf(stderr, "callproof: cannot read %s: %s\n", file, strerror(errno));
+        return 2;
+    }
+    struct cp_error err;
+    cJSON *ex = cp_json_parse_object(data, n, &err);
+    const cJSON *logj = ex ? cJSON_GetObjectItemCaseSensitive(ex, "log") : NULL;
+    const cJSON *sigj = ex ? cJSON_GetObjectItemCaseSensitive(ex, "signature") : NULL;
+    const char *bundle = ex ? str(ex, "bundle") : NULL;
+    check(&c, ex && bundle && cJSON_IsObject(logj) && cJSON_IsObject(sigj),
+          "the file is an evidence export", ex ? NULL : err.message);
+    if (c.n_failed)
+        goto out;
+
+    /* 1. canonical bytes */
+    cJSON *b = cp_json_parse_object(bundle, strlen(bundle), &err);
+    struct cp_buf canon = CP_BUF_INIT;
+    bool canonical = b && cp_canonical_write(b, &canon, &err) && canon.len == strlen(bundle) &&
+                     memcmp(canon.data, bundle, canon.len) == 0;
+    check(&c, canonical, "bundle bytes are canonical JSON (RFC 8785)", NULL);
+    cp_buf_free(&canon);
+
+    /* 2. hash and id */
+    struct cp_sha256 bh;
+    cp_crypto_sha256(bundle, strlen(bundle), &bh);
+    char bhex[65];
+    cp_hex_encode(bh.b, sizeof(bh.b), bhex);
+    const char *stated = str(ex, "bundle_sha256");
+    check(&c, stated == NULL || strcmp(stated, bhex) == 0, "bundle SHA-256 matches", bhex);
+    const char *id = str(ex, "bundle_id");
+    check(&c, b && id && str(b, "bundle_id") && strcmp(str(b, "bundle_id"), id) == 0,
+          "bundle names the exported bundle id", id);
+
+    /* The key. */
+    struct cp_ed25519_pk pk;
+    char key_name[128] = "";
+    bool have_key = false;
+    if (pubkey != NULL && strchr(pubkey, '+') != NULL) {
+        uint8_t type = 0;
+        uint32_t kid = 0;
+        have_key = cp_note_vkey_parse(pubkey, strlen(pubkey), key_name, sizeof(key_name), &type,
+                                      &kid, &pk) &&
+                   type == CP_NOTE_TYPE_ED25519;
+    } else if (pubkey != NULL) {
+        have_key = b64_32(pubkey, pk.b);
+    } else {
+        have_key = b64_32(str(sigj, "public_key"), pk.b);
+        warning = "the key was taken from the file itself; pass --pubkey with the key published "
+                  "by the server (GET /v1/keys) to rule out a forged file";
+    }
+    check(&c, have_key, "public key", pubkey ? "given with --pubkey" : "embedded in the file");
+
+    /* 3. bundle signature */
+    const char *sig_hex = str(sigj, "value");
+    struct cp_ed25519_sig sig;
+    bool sig_ok = have_key && sig_hex && strlen(sig_hex) == 128 &&
+                  strspn(sig_hex, "0123456789abcdef") == 128 && cp_hex_decode(sig_hex, 128, sig.b);
+    if (sig_ok) {
+        struct cp_buf msg = CP_BUF_INIT;
+        cp_buf_puts(&msg, "callproof/evidence/v1\n");
+        cp_buf_puts(&msg, bundle);
+        sig_ok = cp_crypto_ed25519_verify(&pk, msg.data, msg.len, &sig);
+        cp_buf_free(&msg);
+    }
+    check(&c, sig_ok, "bundle signature (Ed25519) verifies", NULL);
+
+    /* 4. checkpoint signature */
+    const char *origin = str(logj, "origin"), *note = str(logj, "checkpoint");
+    if (key_name[0] == '\0' && origin)
+        snprintf(key_name, sizeof(key_name), "%s", origin);
+    const char *text = NULL;
+    size_t text_len = 0;
+    bool note_ok =
+        have_key && note && cp_note_verify(note, strlen(note), key_name, &pk, &text, &text_len);
+    check(&c, note_ok, "checkpoint is signed by the key", key_name);
+    char cp_origin[128];
+    uint64_t size = 0;
+    struct cp_sha256 root;
+    bool cp_ok =
+        note_ok && cp_checkpoint_parse(text, text_len, cp_origin, sizeof(cp_origin), &size, &root);
+    check(&c, cp_ok && strcmp(cp_origin, key_name) == 0, "checkpoint names the log", cp_origin);
+
+    /* 5. inclusion: the leaf is recomputed here; size and root come from the signed note */
+    struct cp_buf leaf = CP_BUF_INIT;
+    char shex[65];
+    cp_hex_encode(bh.b, sizeof(bh.b), shex);
+    cp_buf_printf(&leaf, "callproof/evidence-leaf/v1\n%s\n%s\n", shex, sig_hex ? sig_hex : "");
+    struct cp_sha256 leaf_hash;
+    cp_merkle_leaf_hash(leaf.data, leaf.len, &leaf_hash);
+    cp_buf_free(&leaf);
+    const cJSON *idx = cJSON_GetObjectItemCaseSensitive(logj, "leaf_index");
+    const cJSON *proof = cJSON_GetObjectItemCaseSensitive(logj, "inclusion_proof");
+    int64_t index = -1;
+    struct cp_sha256 path[CP_MERKLE_MAX_PATH];
+    size_t np = 0;
+    bool proof_ok = cp_ok && cp_json_get_int(idx, &index) && index >= 0 && cJSON_IsArray(proof) &&
+                    cJSON_GetArraySize(proof) <= CP_MERKLE_MAX_PATH;
+    for (const cJSON *h = proof_ok ? proof->child : NULL; h != NULL && proof_ok; h = h->next)
+        proof_ok = b64_32(cJSON_IsString(h) ? h->valuestring : NULL, path[np++].b);
+    proof_ok =
+        proof_ok && cp_merkle_verify_inclusion((uint64_t)index, size, &leaf_hash, path, np, &root);
+    char detail[96];
+    snprintf(detail, sizeof(detail), "leaf %lld in a tree of %llu", (long long)index,
+             (unsigned long long)size);
+    check(&c, proof_ok, "bundle is in the log (inclusion proof to the signed root)", detail);
+    cJSON_Delete(b);
+out:
+    if (json) {
+        cp_buf_putc(&c.out, ']');
+        printf("{\"ok\":%s,\"failed\":%d,\"warning\":", c.n_failed ? "false" : "true", c.n_failed);
+        if (warning) {
+            cJSON *w = cJSON_CreateString(warning);
+            char *s = cJSON_PrintUnformatted(w);
+            printf("%s", s);
+            cJSON_free(s);
+            cJSON_Delete(w);
+        } else {
+            printf("null");
+        }
+        printf(",\"checks\":%s}\n", c.out.data);
+    } else {
+        if (warning)
+            printf("WARNING %s\n", warning);
+        printf("%s: %s\n", file, c.n_failed ? "NOT VERIFIED" : "VERIFIED");
+    }
+    cp_buf_free(&c.out);
+    cJSON_Delete(ex);
+    free(data);
+    return c.n_failed ? 1 : 0;
+}
