@@ -61,5 +61,8 @@ void cp_h_log_checkpoint(struct cp_req *req, struct cp_reply *rep);
 void cp_h_log_inclusion(struct cp_req *req, struct cp_reply *rep);
 void cp_h_log_consistency(struct cp_req *req, struct cp_reply *rep);
 void cp_h_keys(struct cp_req *req, struct cp_reply *rep);
+/* handlers/retention.c: deletes, refused under retention */
+void cp_h_calls_delete(struct cp_req *req, struct cp_reply *rep);
+void cp_h_evidence_delete(struct cp_req *req, struct cp_reply *rep);
 
 #endif

@@ -27,6 +27,7 @@ const struct cp_route cp_routes[] = {
     R(GET, "/api/v1/calls", CP_SCOPE_VOICE_READ, -1, false, cp_h_calls_list),
     R(GET, "/api/v1/calls/{id}", CP_SCOPE_VOICE_READ, -1, false, cp_h_calls_get),
     R(PATCH, "/api/v1/calls/{id}", CP_SCOPE_VOICE_WRITE, 0, true, cp_h_calls_update),
+    R(DELETE, "/api/v1/calls/{id}", CP_SCOPE_VOICE_WRITE, -1, false, cp_h_calls_delete),
 
     /* Vocode face (seed 001) */
     R(POST, "/v1/calls/end", CP_SCOPE_VOICE_WRITE, -1, false, cp_h_calls_end),
@@ -67,6 +68,7 @@ const struct cp_route cp_routes[] = {
     R(POST, "/v1/post-call", CP_SCOPE_EVIDENCE_WRITE, 0, true, cp_h_post_call),
     R(GET, "/v1/evidence/{id}", CP_SCOPE_VOICE_READ, -1, false, cp_h_evidence_get),
     R(GET, "/v1/evidence/{id}/export", CP_SCOPE_VOICE_READ, -1, false, cp_h_evidence_export),
+    R(DELETE, "/v1/evidence/{id}", CP_SCOPE_EVIDENCE_WRITE, -1, false, cp_h_evidence_delete),
     /* The evidence URL: the 128-bit id is the capability, no Authorization. */
     R(GET, "/e/{id}", CP_SCOPE_PUBLIC, -1, false, cp_h_evidence_public),
     /* The transparency log and the keys are public: they hold only hashes and public keys. */

@@ -281,6 +281,13 @@ struct cp_store_ops {
                                          struct cp_bundle *out);
     enum cp_qs (*bundle_superseded_by)(struct cp_store_conn *c, const char *id,
                                        struct cp_arena *arena, const char **out_id);
+    /* The latest retention_until of the call's bundles (0 when it has none): ONE. */
+    enum cp_qs (*bundle_retention_for_call)(struct cp_store_conn *c, int64_t tenant_id,
+                                            const char *call_id, int64_t *out_ms);
+    /* Delete a bundle (its log leaf stays: the log holds only hashes). ONE or NONE. */
+    enum cp_qs (*bundle_delete)(struct cp_store_conn *c, const char *id);
+    /* Delete a call and its recordings' rows (the caller removes their files). ONE or NONE. */
+    enum cp_qs (*call_delete)(struct cp_store_conn *c, int64_t tenant_id, const char *call_id);
     /* The transparency log: its size (number of leaves), the stored hash of the perfect
      * subtree (level, index) (ONE/NONE), and appends. Leaves and node hashes are written in
      * the same transaction as the bundle they log. */

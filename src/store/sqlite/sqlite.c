@@ -61,6 +61,10 @@ enum stmt_id {
     ST_CKPT_PUT,
     ST_CKPT_LATEST,
     ST_CKPT_GET,
+    ST_BUNDLE_RETENTION,
+    ST_BUNDLE_DELETE,
+    ST_CALL_DELETE_RECORDINGS,
+    ST_CALL_DELETE,
     ST__COUNT
 };
 
@@ -189,6 +193,11 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_CKPT_LATEST] = "SELECT size, root, note, created_at FROM log_checkpoints "
                        "ORDER BY size DESC LIMIT 1",
     [ST_CKPT_GET] = "SELECT size, root, note, created_at FROM log_checkpoints WHERE size = ?1",
+    [ST_BUNDLE_RETENTION] = "SELECT coalesce(max(retention_until), 0) FROM bundles "
+                            "WHERE tenant_id = ?1 AND call_id = ?2",
+    [ST_BUNDLE_DELETE] = "DELETE FROM bundles WHERE id = ?1",
+    [ST_CALL_DELETE_RECORDINGS] = "DELETE FROM recordings WHERE tenant_id = ?1 AND call_id = ?2",
+    [ST_CALL_DELETE] = "DELETE FROM calls WHERE tenant_id = ?1 AND id = ?2",
     /* By server id first, then by the tenant's external id: both are unique per tenant. */
     [ST_CALL_GET] = "SELECT " CALL_COLS " FROM calls WHERE tenant_id = ?1 AND id = ?2 "
                     "UNION ALL SELECT " CALL_COLS " FROM calls WHERE tenant_id = ?1 "
@@ -1580,6 +1589,54 @@ sq_checkpoint_get(struct cp_store_conn *cc, int64_t size, struct cp_arena *arena
     return checkpoint_one(c, s, arena, out);
 }
 
+static enum cp_qs
+sq_bundle_retention_for_call(struct cp_store_conn *cc, int64_t tenant_id, const char *call_id,
+                             int64_t *out_ms)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_BUNDLE_RETENTION);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_int64(s, 1, tenant_id);
+    sqlite3_bind_text(s, 2, call_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    enum cp_qs qs = CP_QS_ONE;
+    if (rc == SQLITE_ROW)
+        *out_ms = sqlite3_column_int64(s, 0);
+    else
+        qs = qs_from_rc(c, rc, "bundle retention");
+    done(s);
+    return qs;
+}
+
+static enum cp_qs
+sq_bundle_delete(struct cp_store_conn *cc, const char *id)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_BUNDLE_DELETE);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    return exec_change(c, s, "bundle delete");
+}
+
+static enum cp_qs
+sq_call_delete(struct cp_store_conn *cc, int64_t tenant_id, const char *call_id)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_CALL_DELETE_RECORDINGS);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_int64(s, 1, tenant_id);
+    sqlite3_bind_text(s, 2, call_id, -1, SQLITE_STATIC);
+    enum cp_qs qs = exec_change(c, s, "recordings delete");
+    if (qs < 0 || (s = stmt(c, ST_CALL_DELETE)) == NULL)
+        return qs < 0 ? qs : CP_QS_HARD;
+    sqlite3_bind_int64(s, 1, tenant_id);
+    sqlite3_bind_text(s, 2, call_id, -1, SQLITE_STATIC);
+    return exec_change(c, s, "call delete");
+}
+
 static const struct cp_store_ops sq_ops = {
     .backend = "sqlite",
     .begin = sq_begin,
@@ -1621,6 +1678,9 @@ static const struct cp_store_ops sq_ops = {
     .checkpoint_put = sq_checkpoint_put,
     .checkpoint_latest = sq_checkpoint_latest,
     .checkpoint_get = sq_checkpoint_get,
+    .bundle_retention_for_call = sq_bundle_retention_for_call,
+    .bundle_delete = sq_bundle_delete,
+    .call_delete = sq_call_delete,
 };
 
 const struct cp_store_backend cp_store_sqlite_backend = {
