@@ -129,15 +129,15 @@ cp_cli_verify(int argc, char **argv)
         return 2;
     }
     cp_crypto_init();
-    struct checks c = {.json = json};
-    cp_buf_putc(&c.out, '[');
-    const char *warning = NULL;
     size_t n = 0;
     char *data = read_file(file, &n);
     if (data == NULL) {
         fprintf(stderr, "callproof: cannot read %s: %s\n", file, strerror(errno));
         return 2;
     }
+    struct checks c = {.json = json};
+    cp_buf_putc(&c.out, '[');
+    const char *warning = NULL;
     struct cp_error err;
     cJSON *ex = cp_json_parse_object(data, n, &err);
     const cJSON *logj = ex ? cJSON_GetObjectItemCaseSensitive(ex, "log") : NULL;
@@ -171,14 +171,16 @@ cp_cli_verify(int argc, char **argv)
     struct cp_ed25519_pk pk;
     char key_name[128] = "";
     bool have_key = false;
-    if (pubkey != NULL && strchr(pubkey, '+') != NULL) {
-        uint8_t type = 0;
-        uint32_t kid = 0;
-        have_key = cp_note_vkey_parse(pubkey, strlen(pubkey), key_name, sizeof(key_name), &type,
-                                      &kid, &pk) &&
-                   type == CP_NOTE_TYPE_ED25519;
-    } else if (pubkey != NULL) {
+    if (pubkey != NULL) {
+        /* Base64 of the 32-byte key first: it may contain '+' too, but is never a valid vkey. */
         have_key = b64_32(pubkey, pk.b);
+        if (!have_key) {
+            uint8_t type = 0;
+            uint32_t kid = 0;
+            have_key = cp_note_vkey_parse(pubkey, strlen(pubkey), key_name, sizeof(key_name), &type,
+                                          &kid, &pk) &&
+                       type == CP_NOTE_TYPE_ED25519;
+        }
     } else {
         have_key = b64_32(str(sigj, "public_key"), pk.b);
         warning = "the key was taken from the file itself; pass --pubkey with the key published "

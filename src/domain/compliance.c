@@ -1579,6 +1579,26 @@ honor_by(const struct cp_compliance_revocation *r)
             }                                                                                      \
     } while (0)
 
+/* A consent the call relied on, for this number and entity, captured after the revocation and
+ * before the call and not revoked by then, starts a new relationship: the revocation no longer
+ * applies (as precall decides). */
+static bool
+lifted(const struct ctx *c, const struct cp_compliance_revocation *r)
+{
+    const struct cp_compliance_consent *list = c->in->consents_used;
+    size_t n = capped(c->in->n_consents_used, list, CP_COMPLIANCE_MAX_CONSENTS);
+    for (size_t i = 0; i < n; i++) {
+        const struct cp_compliance_consent *k = &list[i];
+        if (k->found && k->same_tenant && k->rec.valid &&
+            streq_ci(k->rec.calling_entity, c->in->calling_entity) && k->phone != NULL &&
+            c->in->phone != NULL && strcmp(k->phone, c->in->phone) == 0 &&
+            k->rec.captured_ms > r->rec.revoked_ms && k->rec.captured_ms <= c->start_ms &&
+            (k->rec.revoked_ms == 0 || k->rec.revoked_ms > c->start_ms))
+            return true;
+    }
+    return false;
+}
+
 static void
 check_revoked_before(struct ctx *c)
 {
@@ -1586,7 +1606,8 @@ check_revoked_before(struct ctx *c)
         return;
     const struct cp_compliance_revocation *late = NULL, *within = NULL;
     EACH_REVOCATION(c, r, {
-        if (applies(c, r) && r->rec.revoked_ms != 0 && r->rec.revoked_ms <= c->start_ms) {
+        if (applies(c, r) && r->rec.revoked_ms != 0 && r->rec.revoked_ms <= c->start_ms &&
+            !lifted(c, r)) {
             const struct cp_compliance_revocation **slot =
                 c->start_ms >= honor_by(r) ? &late : &within;
             if (*slot == NULL || r->rec.revoked_ms < (*slot)->rec.revoked_ms)

@@ -18,8 +18,6 @@
 #include "json/spec.h"
 #include "json/write.h"
 
-#define CAPTURE_SKEW_MS (5 * 60 * 1000)
-
 /* A BCP 47 tag in its common shape: 2-3 letters, then "-" subtags of 1-8 letters or digits. */
 static const char *
 check_language(const char *s)
@@ -151,7 +149,7 @@ cp_h_capture_verbal(struct cp_req *req, struct cp_reply *rep)
                      "Field 'captured_at' must be after 1970-01-01T00:00:00Z.");
         return;
     }
-    if (captured > now + CAPTURE_SKEW_MS) {
+    if (captured > now + CP_CLIENT_SKEW_MS) {
         cJSON_Delete(scope_json);
         cp_reply_err(rep, CP_ERR_INVALID_FIELD, "captured_at",
                      "Field 'captured_at' must not be in the future.");

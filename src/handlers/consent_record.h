@@ -14,6 +14,9 @@
 #include "store/store.h"
 
 #define CP_CONSENT_DOMAIN "callproof/consent/v1\n"
+/* How far ahead of the server's clock a client's event time (a capture, a revocation, a call)
+ * may be: clock skew, not scheduling. */
+#define CP_CLIENT_SKEW_MS (5 * 60 * 1000)
 
 /* A fresh id "<prefix>_" + 32 hex chars (128 random bits) into out (CP_CONSENT_ID_LEN + 1). */
 void cp_consent_new_id(const char *prefix, char out[CP_CONSENT_ID_LEN + 1]);

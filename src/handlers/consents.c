@@ -19,7 +19,6 @@ static const char *const consent_types[] = {"prior_express_written", "prior_expr
                                             "established_business_relationship", NULL};
 
 /* The clock skew allowed for "captured before now" checks: a client's clock may run ahead. */
-#define CAPTURE_SKEW_MS (5 * 60 * 1000)
 
 bool
 cp_consent_parse_scope(const cJSON *arr, const char *field, struct cp_arena *a,
@@ -142,7 +141,7 @@ cp_h_consents_create(struct cp_req *req, struct cp_reply *rep)
                      "Field 'captured_at' must be after 1970-01-01T00:00:00Z.");
         return;
     }
-    if (captured > now + CAPTURE_SKEW_MS) {
+    if (captured > now + CP_CLIENT_SKEW_MS) {
         cJSON_Delete(scope_json);
         cp_reply_err(rep, CP_ERR_INVALID_FIELD, "captured_at",
                      "Field 'captured_at' must not be in the future.");

@@ -321,15 +321,19 @@ proof_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
 void
 cp_h_log_inclusion(struct cp_req *req, struct cp_reply *rep)
 {
+    static const char *const known[] = {"index", "size", NULL};
     struct proof_ctx p = {0};
-    if (query_u64(req, rep, "index", &p.a) && query_u64(req, rep, "size", &p.b))
+    if (cp_req_query_only(req, rep, known) && query_u64(req, rep, "index", &p.a) &&
+        query_u64(req, rep, "size", &p.b))
         cp_req_transact(req, rep, false, proof_txn, &p);
 }
 
 void
 cp_h_log_consistency(struct cp_req *req, struct cp_reply *rep)
 {
+    static const char *const known[] = {"first", "second", NULL};
     struct proof_ctx p = {.consistency = true};
-    if (query_u64(req, rep, "first", &p.a) && query_u64(req, rep, "second", &p.b))
+    if (cp_req_query_only(req, rep, known) && query_u64(req, rep, "first", &p.a) &&
+        query_u64(req, rep, "second", &p.b))
         cp_req_transact(req, rep, false, proof_txn, &p);
 }

@@ -286,8 +286,11 @@ seal_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
     if ((qs = c->ops->bundle_latest_for_call(c, req->auth.tenant_id, call.id, a, &prev)) < 0)
         return qs;
     p->supersedes = qs == CP_QS_ONE ? cp_arena_strdup(a, prev.id) : NULL;
-    p->retention_ms =
-        add_years(call.ended_ms ? call.ended_ms : p->now_ms, req->app->cfg->retention_years);
+    /* Retention runs from the end of the call: stated, else start plus duration, else now. */
+    int64_t end_ms = call.ended_ms;
+    if (end_ms == 0 && call.started_ms != 0 && call.duration_s >= 0)
+        end_ms = call.started_ms + call.duration_s * 1000;
+    p->retention_ms = add_years(end_ms ? end_ms : p->now_ms, req->app->cfg->retention_years);
 
     /* The bundle. */
     cJSON *b = cJSON_CreateObject();
@@ -467,6 +470,25 @@ id_list(const cJSON *arr, const char *field, size_t max, struct cp_arena *a, con
     return true;
 }
 
+/* A call time the client gave (ms; 0 when absent or null) must be a real instant after the
+ * epoch (0 means "unknown" everywhere) and not in the future: a sealed call has happened. */
+static bool
+call_time(struct cp_req *req, struct cp_reply *rep, const char *name, int64_t ms, int64_t now)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(req->json, name);
+    if (v != NULL && cJSON_IsString(v) && ms <= 0) {
+        cp_reply_err(rep, CP_ERR_INVALID_FIELD, name,
+                     "Field '%s' must be after 1970-01-01T00:00:00Z.", name);
+        return false;
+    }
+    if (ms > now + CP_CLIENT_SKEW_MS) {
+        cp_reply_err(rep, CP_ERR_INVALID_FIELD, name,
+                     "Field '%s' must not be in the future: a call is sealed after it ends.", name);
+        return false;
+    }
+    return true;
+}
+
 void
 cp_h_post_call(struct cp_req *req, struct cp_reply *rep)
 {
@@ -518,6 +540,10 @@ cp_h_post_call(struct cp_req *req, struct cp_reply *rep)
         cp_reply_error(rep, &err);
         return;
     }
+    p->now_ms = cp_time_now_ms();
+    if (!call_time(req, rep, "started_at", p->started_ms, p->now_ms) ||
+        !call_time(req, rep, "ended_at", p->ended_ms, p->now_ms))
+        return;
     if (p->started_ms && p->ended_ms && p->ended_ms < p->started_ms) {
         cp_reply_err(rep, CP_ERR_INVALID_FIELD, "ended_at",
                      "Field 'ended_at' must not be before 'started_at'.");
@@ -548,7 +574,6 @@ cp_h_post_call(struct cp_req *req, struct cp_reply *rep)
         x->at_seconds = (int)at;
     }
     p->n_disclosures = nd;
-    p->now_ms = cp_time_now_ms();
     uint8_t rnd[16];
     cp_crypto_random(rnd, sizeof(rnd));
     char hex[33];

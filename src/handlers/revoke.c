@@ -17,7 +17,6 @@
 #include "json/spec.h"
 #include "json/write.h"
 
-#define CAPTURE_SKEW_MS (5 * 60 * 1000)
 #define HONOR_BUSINESS_DAYS 10
 
 static const char *const triggers[] = {
@@ -101,7 +100,7 @@ cp_h_revoke(struct cp_req *req, struct cp_reply *rep)
                      "Field 'captured_at' must be after 1970-01-01T00:00:00Z.");
         return;
     }
-    if (r.revoked_ms > now + CAPTURE_SKEW_MS) {
+    if (r.revoked_ms > now + CP_CLIENT_SKEW_MS) {
         cp_reply_err(rep, CP_ERR_INVALID_FIELD, "captured_at",
                      "Field 'captured_at' must not be in the future.");
         return;

@@ -75,6 +75,31 @@ cp_req_query(const struct cp_req *req, const char *name)
     return NULL;
 }
 
+bool
+cp_req_query_only(const struct cp_req *req, struct cp_reply *rep, const char *const *allowed)
+{
+    for (size_t i = 0; i < req->n_query; i++) {
+        const char *name = req->query[i].name;
+        size_t k = 0;
+        while (allowed[k] != NULL && strcmp(allowed[k], name) != 0)
+            k++;
+        if (allowed[k] == NULL) {
+            struct cp_buf known = CP_BUF_INIT;
+            for (k = 0; allowed[k] != NULL; k++)
+                cp_buf_printf(&known, "%s%s", k ? ", " : "", allowed[k]);
+            if (known.len != 0)
+                cp_reply_err(rep, CP_ERR_BAD_QUERY, name,
+                             "Query parameter '%s' is not known here; use %s.", name, known.data);
+            else
+                cp_reply_err(rep, CP_ERR_BAD_QUERY, name,
+                             "Query parameter '%s' is not known here; this takes none.", name);
+            cp_buf_free(&known);
+            return false;
+        }
+    }
+    return true;
+}
+
 struct cp_store_conn *
 cp_req_conn(struct cp_req *req, struct cp_reply *rep)
 {

@@ -147,6 +147,9 @@ const char *cp_req_header(const struct cp_req *req, const char *name);
 size_t cp_req_header_count(const struct cp_req *req, const char *name);
 /* Query parameter value, or NULL. */
 const char *cp_req_query(const struct cp_req *req, const char *name);
+/* True when every query parameter is one of allowed (NULL-terminated); else a 400 bad_query
+ * naming the first unknown one is in rep. */
+bool cp_req_query_only(const struct cp_req *req, struct cp_reply *rep, const char *const *allowed);
 /* The request's store connection, acquired on first use. NULL (and a 503 in rep) on failure. */
 struct cp_store_conn *cp_req_conn(struct cp_req *req, struct cp_reply *rep);
 

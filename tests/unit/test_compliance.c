@@ -120,6 +120,15 @@ has_note(const struct cp_compliance_result *r, const char *code)
     return false;
 }
 
+static bool
+has_code(const struct fx *f, const char *code)
+{
+    for (size_t i = 0; i < f->out.n_findings; i++)
+        if (strcmp(f->out.findings[i].code, code) == 0)
+            return true;
+    return false;
+}
+
 /* Exactly one finding, this one, and the score that goes with it. */
 static void
 expect_only(struct fx *f, const char *code, const char *severity, int weight, int at)
@@ -412,6 +421,7 @@ test_compliance__number_revoked(void **state)
 {
     (void)state;
     struct fx *f = fx();
+    f->used[0].rec.captured_ms = ms("2026-02-01T12:00:00Z");
     f->revs[0].rec =
         (struct cp_precall_revocation){"rev_1", "Acme Insurance LLC", false,
                                        ms("2026-03-02T10:00:00Z"), ms("2026-03-16T10:00:00Z")};
@@ -421,6 +431,25 @@ test_compliance__number_revoked(void **state)
                         "The number opted out of this entity's calls at 2026-03-02T10:00:00Z "
                         "(revocation rev_1); the call at 2026-04-10T15:42:00Z came on or after the "
                         "honor-by date 2026-03-16T10:00:00Z.");
+
+    /* A consent the call used, captured after the revocation and before the call, starts a
+     * new relationship and lifts it (as precall decides). */
+    f->used[0].rec.captured_ms = ms("2026-04-01T12:00:00Z");
+    expect_clean(f);
+    /* Not one for another number or entity, not one captured after the start, not an invalid
+     * one. */
+    f->used[0].phone = "+15557654321";
+    run(f);
+    assert_true(has_code(f, "NUMBER_REVOKED"));
+    f->used[0].phone = "+15551234567";
+    f->used[0].rec.captured_ms = f->in.started_ms + 1000;
+    run(f);
+    assert_true(has_code(f, "NUMBER_REVOKED"));
+    f->used[0].rec.captured_ms = ms("2026-04-01T12:00:00Z");
+    f->used[0].rec.valid = false;
+    run(f);
+    assert_true(has_code(f, "NUMBER_REVOKED"));
+    f->used[0].rec.valid = true;
 
     /* Made the day before, honor-by computed (10 business days): inside the period. */
     f = fx();
