@@ -14,39 +14,19 @@
 //    bad_query naming the parameter.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  startServer, api, assertErrorBody, VALID_CALL, UUID, assertCleanExit,
-} from './lib.mjs';
+import { startServer, VALID_CALL, UUID, assertCleanExit, send as sendAs, expectErr } from './lib.mjs';
 
 let srv;
-let c;
 before(async () => {
   srv = await startServer();
-  c = api(srv.base, srv.token);
 });
 after(async () => { await srv?.dispose(); });
 
 const UUID2 = '6f1c2a9e-4b7d-4c10-9a4e-0123456789ab';
 
 /** Send a request; resolve {status, text, json, headers}. */
-async function send(method, path, body, headers = {}) {
-  const res = await c.request(method, path, { body, headers });
-  const text = await res.text();
-  let json;
-  try { json = JSON.parse(text); } catch { json = undefined; }
-  return { status: res.status, headers: res.headers, text, json };
-}
+const send = (method, path, body, headers = {}) => sendAs(srv.base, srv.token, method, path, body, headers);
 
-/** Assert an error response with the given status, code and (if given) field; label failures. */
-function expectErr(r, status, code, field, label) {
-  try {
-    assert.equal(r.status, status, `status; body ${r.text}`);
-    assertErrorBody(r.text, code, field === undefined ? { fieldOptional: true } : { field });
-  } catch (e) {
-    e.message = `${label}: ${e.message}`;
-    throw e;
-  }
-}
 
 async function countCalls() {
   const r = await send('GET', '/api/v1/calls?page_size=1');

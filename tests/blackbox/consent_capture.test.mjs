@@ -15,7 +15,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { startServer, api, assertErrorBody, assertCleanExit } from './lib.mjs';
+import { startServer, assertCleanExit, send as sendAs, expectErr } from './lib.mjs';
 
 let srv;
 before(async () => { srv = await startServer(); });
@@ -37,23 +37,9 @@ const VALID = Object.freeze({
   audio_segment_url: 'https://media.acme.example/calls/vc_abc123/consent.wav',
 });
 
-async function send(method, p, body) {
-  const res = await api(srv.base, srv.token).request(method, p, { body });
-  const text = await res.text();
-  let json;
-  try { json = JSON.parse(text); } catch { json = undefined; }
-  return { status: res.status, headers: res.headers, text, json };
-}
+/** Send a request (default token: the first-start, all-scope key). */
+const send = (method, p, body, token = srv.token) => sendAs(srv.base, token, method, p, body);
 
-function expectErr(r, status, code, field, label) {
-  try {
-    assert.equal(r.status, status, `status; body ${r.text}`);
-    assertErrorBody(r.text, code, field === undefined ? { fieldOptional: true } : { field });
-  } catch (e) {
-    e.message = `${label}: ${e.message}`;
-    throw e;
-  }
-}
 
 async function capture(body) {
   const r = await send('POST', '/v1/capture-verbal', body);

@@ -28,7 +28,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, api, assertErrorBody, assertCleanExit, createKey, REPO } from './lib.mjs';
+import {
+  startServer, assertCleanExit, createKey, REPO, send as sendAs, expectErr,
+} from './lib.mjs';
 
 let srv;
 before(async () => { srv = await startServer(); });
@@ -79,23 +81,9 @@ function callable() {
 const nanpPhone = (area) => `+1${area.npa}555${String(5000 + ++seq).padStart(4, '0')}`;
 
 // --- requests --------------------------------------------------------------------------------
-async function send(method, p, body, token = srv.token) {
-  const res = await api(srv.base, token).request(method, p, { body });
-  const text = await res.text();
-  let json;
-  try { json = JSON.parse(text); } catch { json = undefined; }
-  return { status: res.status, headers: res.headers, text, json };
-}
+/** Send a request (default token: the first-start, all-scope key). */
+const send = (method, p, body, token = srv.token) => sendAs(srv.base, token, method, p, body);
 
-function expectErr(r, status, code, field, label) {
-  try {
-    assert.equal(r.status, status, `status; body ${r.text}`);
-    assertErrorBody(r.text, code, field === undefined ? { fieldOptional: true } : { field });
-  } catch (e) {
-    e.message = `${label}: ${e.message}`;
-    throw e;
-  }
-}
 
 /** POST /v1/precall; asserts 200 and the documented shape; returns the decision. */
 async function precall(body, token) {

@@ -18,7 +18,9 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startServer, api, assertErrorBody, assertCleanExit, createKey } from './lib.mjs';
+import {
+  startServer, api, assertCleanExit, createKey, send as sendAs, expectErr,
+} from './lib.mjs';
 
 let srv;
 let c;
@@ -49,24 +51,9 @@ const VALID = Object.freeze({
   evidence_url: 'https://acme.example/consent/123',
 });
 
-/** Send a request with token (default: the first-start, all-scope key). */
-async function send(method, p, body, token = srv.token) {
-  const res = await api(srv.base, token).request(method, p, { body });
-  const text = await res.text();
-  let json;
-  try { json = JSON.parse(text); } catch { json = undefined; }
-  return { status: res.status, headers: res.headers, text, json };
-}
+/** Send a request (default token: the first-start, all-scope key). */
+const send = (method, p, body, token = srv.token) => sendAs(srv.base, token, method, p, body);
 
-function expectErr(r, status, code, field, label) {
-  try {
-    assert.equal(r.status, status, `status; body ${r.text}`);
-    assertErrorBody(r.text, code, field === undefined ? { fieldOptional: true } : { field });
-  } catch (e) {
-    e.message = `${label}: ${e.message}`;
-    throw e;
-  }
-}
 
 async function createConsent(body) {
   const r = await send('POST', '/v1/consents', body);

@@ -338,6 +338,27 @@ export function api(base, token) {
   };
 }
 
+/** One request through api(); answers {status, headers, text, json} (json undefined if not JSON). */
+export async function send(base, token, method, p, body, headers = {}) {
+  const res = await api(base, token).request(method, p, { body, headers });
+  const text = await res.text();
+  let json;
+  try { json = JSON.parse(text); } catch { json = undefined; }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+/** Assert a send() answer is the error envelope with this status, code and field (if given);
+ * failures are prefixed with label. */
+export function expectErr(r, status, code, field, label) {
+  try {
+    assert.equal(r.status, status, `status; body ${r.text}`);
+    assertErrorBody(r.text, code, field === undefined ? { fieldOptional: true } : { field });
+  } catch (e) {
+    e.message = `${label}: ${e.message}`;
+    throw e;
+  }
+}
+
 /** Build the text of a raw HTTP/1.1 request with a Host header. */
 export function rawHttp(method, target, headers = {}, body = '') {
   const lines = [`${method} ${target} HTTP/1.1`, 'Host: 127.0.0.1'];
