@@ -23,6 +23,7 @@
 #include "core/time.h"
 #include "crypto/crypto.h"
 #include "domain/apikey.h"
+#include "domain/policy.h"
 #include "http/idem.h"
 #include "http/server.h"
 #include "domain/signed_url.h"
@@ -193,6 +194,25 @@ cp_cli_serve(int argc, char **argv)
     if (rc != 0)
         return rc;
 
+    /* Per-tenant policy: checked before anything is opened, so a typo stops the start. */
+    static struct cp_policies policies;
+    cp_policies_init(&policies);
+    char perr[1024] = "";
+    bool pol_ok = true;
+    for (size_t i = 0; pol_ok && i < cfg.n_tenant_lines; i++) {
+        const struct cp_config_tenant_line *l = &cfg.tenant_lines[i];
+        char e2[400];
+        pol_ok = cp_policies_set(&policies, l->key, l->value, e2, sizeof(e2));
+        if (!pol_ok)
+            snprintf(perr, sizeof(perr), "%s:%d: %s", cfg.config_file, l->lineno, e2);
+    }
+    if (pol_ok && !cp_policies_finish(&policies, perr, sizeof(perr)))
+        pol_ok = false;
+    if (!pol_ok) {
+        fprintf(stderr, "callproof: %s\n", perr);
+        return 2;
+    }
+
     if (!cp_cli_mkdirs(cfg.data_dir)) {
         fprintf(stderr, "callproof: cannot create data directory %s: %s\n", cfg.data_dir,
                 strerror(errno));
@@ -245,6 +265,7 @@ cp_cli_serve(int argc, char **argv)
         .mhd_version = cp_server_mhd_version(),
         .url_key = &url_key,
         .signer = &signer,
+        .policies = &policies,
         .recordings_dir = recordings_dir,
         .started_mono_ms = cp_time_mono_ms(),
     };

@@ -174,6 +174,21 @@ cp_config_load_file(struct cp_config *c, const char *path, char *err, size_t n)
             val[vl - 1] = '\0';
             val++;
         }
+        if (strncmp(key, "tenant.", 7) == 0) {
+            struct cp_config_tenant_line *t = &c->tenant_lines[c->n_tenant_lines];
+            if (c->n_tenant_lines == CP_CONFIG_MAX_TENANT_LINES ||
+                strlen(key + 7) >= sizeof(t->key) || strlen(val) >= sizeof(t->value)) {
+                snprintf(err, n, "%s:%d: too many tenant settings (at most %d) or one too long",
+                         path, lineno, CP_CONFIG_MAX_TENANT_LINES);
+                ok = false;
+                break;
+            }
+            snprintf(t->key, sizeof(t->key), "%s", key + 7);
+            snprintf(t->value, sizeof(t->value), "%s", val);
+            t->lineno = lineno;
+            c->n_tenant_lines++;
+            continue;
+        }
         char e2[256];
         if (strcmp(key, "config") == 0 || !cp_config_set(c, key, val, e2, sizeof(e2))) {
             snprintf(err, n, "%s:%d: %s", path, lineno,

@@ -11,6 +11,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* A config-file line under "tenant." (per-tenant policy), kept as text for the domain layer
+ * (domain/policy.h) to check and apply. */
+#define CP_CONFIG_MAX_TENANT_LINES 64
+struct cp_config_tenant_line {
+    char key[160]; /* without the "tenant." prefix */
+    char value[512];
+    int lineno;
+};
+
 struct cp_config {
     char listen[128];     /* HOST:PORT; port 0 picks a free one */
     char data_dir[512];   /* holds callproof.db (and, later, recordings and keys) */
@@ -32,6 +41,8 @@ struct cp_config {
     int64_t max_audio_bytes;
     int64_t recording_url_ttl_s;
     int64_t retention_years;
+    struct cp_config_tenant_line tenant_lines[CP_CONFIG_MAX_TENANT_LINES]; /* file only */
+    size_t n_tenant_lines;
 };
 
 /* Fill c with the defaults. */
@@ -43,7 +54,8 @@ void cp_config_defaults(struct cp_config *c);
  */
 bool cp_config_set(struct cp_config *c, const char *name, const char *value, char *err, size_t n);
 
-/* Read a config file of `key = value` lines ('#' starts a comment). False + err on failure. */
+/* Read a config file of `key = value` lines ('#' starts a comment). Keys under "tenant." are
+ * kept in tenant_lines unchecked. False + err on failure. */
 bool cp_config_load_file(struct cp_config *c, const char *path, char *err, size_t n);
 
 /* Apply every CALLPROOF_<NAME> environment variable that is set. False + err on a bad value. */

@@ -22,6 +22,12 @@ cp_purpose_parse(const char *s, enum cp_purpose *out)
     return false;
 }
 
+const char *
+cp_purpose_name(enum cp_purpose p)
+{
+    return (size_t)p < sizeof(purposes) / sizeof(purposes[0]) ? purposes[p] : "unknown";
+}
+
 bool
 cp_call_type_parse(const char *s, enum cp_call_type *out)
 {

@@ -66,6 +66,8 @@ struct cp_precall_result {
 
 /* Parse the request enums; false for unknown names. */
 bool cp_purpose_parse(const char *s, enum cp_purpose *out);
+/* The request name of a purpose ("telemarketing", ...); "unknown" for an out-of-range value. */
+const char *cp_purpose_name(enum cp_purpose p);
 bool cp_call_type_parse(const char *s, enum cp_call_type *out);
 
 /* Decide (see the rules above). Calling entities compare case-insensitively. */

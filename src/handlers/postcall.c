@@ -18,6 +18,8 @@
 #include "domain/call.h"
 #include "domain/civil.h"
 #include "domain/compliance.h"
+#include "domain/policy.h"
+#include "domain/precall.h"
 #include "handlers/consent.h"
 #include "handlers/consent_record.h"
 #include "handlers/evidence_log.h"
@@ -279,7 +281,9 @@ seal_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
         .call_revocations = during,
         .n_call_revocations = n_during,
     };
-    struct cp_compliance_params params = cp_compliance_params_default();
+    const struct cp_tenant_policy *policy = cp_policies_find(req->app->policies, req->auth.tenant);
+    struct cp_compliance_params params =
+        policy != NULL ? policy->params : cp_compliance_params_default();
     cp_compliance_evaluate(&in, &params, &p->result);
 
     struct cp_bundle prev;
@@ -290,7 +294,9 @@ seal_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
     int64_t end_ms = call.ended_ms;
     if (end_ms == 0 && call.started_ms != 0 && call.duration_s >= 0)
         end_ms = call.started_ms + call.duration_s * 1000;
-    p->retention_ms = add_years(end_ms ? end_ms : p->now_ms, req->app->cfg->retention_years);
+    int64_t years = policy != NULL && policy->retention_years != 0 ? policy->retention_years
+                                                                   : req->app->cfg->retention_years;
+    p->retention_ms = add_years(end_ms ? end_ms : p->now_ms, years);
 
     /* The bundle. */
     cJSON *b = cJSON_CreateObject();
@@ -356,7 +362,7 @@ seal_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
     cJSON_AddStringToObject(comp, "rules_version", p->result.rules_version);
     /* The parameters the rules ran with, so the score can be recomputed from the bundle. */
     cJSON *pj = cJSON_AddObjectToObject(comp, "parameters");
-    cJSON_AddStringToObject(pj, "purpose", "telemarketing");
+    cJSON_AddStringToObject(pj, "purpose", cp_purpose_name(params.purpose));
     cJSON_AddNumberToObject(pj, "ai_identity_window_s", params.ai_identity_window_s);
     cJSON_AddNumberToObject(pj, "opt_out_after_identity_s", params.opt_out_after_identity_s);
     cJSON_AddNumberToObject(pj, "calling_hours_start", params.calling_hours_start);
@@ -364,6 +370,23 @@ seal_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
     cJSON_AddNumberToObject(pj, "opt_out_end_within_s", params.opt_out_end_within_s);
     cJSON_AddNumberToObject(pj, "duration_tolerance_s", params.duration_tolerance_s);
     cJSON_AddNumberToObject(pj, "speech_words_per_minute", params.speech_words_per_minute);
+    cJSON_AddNumberToObject(pj, "opt_out_short_utterance_words",
+                            params.opt_out_short_utterance_words);
+    cJSON *cbn = cJSON_AddArrayToObject(pj, "callback_numbers");
+    for (size_t i = 0; i < params.n_callback_numbers; i++)
+        cJSON_AddItemToArray(cbn, cJSON_CreateString(params.callback_numbers[i]));
+    cJSON *aps = cJSON_AddArrayToObject(pj, "all_party_states");
+    for (size_t i = 0; i < params.n_all_party_states; i++)
+        cJSON_AddItemToArray(aps, cJSON_CreateString(params.all_party_states[i]));
+    /* Rules whose weight or switch differ from the table's defaults: {code: weight or 0 when
+     * disabled}. Empty for a tenant without overrides. */
+    cJSON *ov = cJSON_AddObjectToObject(pj, "rule_overrides");
+    size_t n_rules = 0;
+    const struct cp_compliance_rule *rules = cp_compliance_rules(&n_rules);
+    for (size_t i = 0; i < n_rules; i++)
+        if (params.enabled[i] != rules[i].default_enabled ||
+            params.weight[i] != rules[i].default_weight)
+            cJSON_AddNumberToObject(ov, rules[i].code, params.enabled[i] ? params.weight[i] : 0);
     add_findings(cJSON_AddArrayToObject(comp, "findings"), p->result.findings,
                  p->result.n_findings);
     add_findings(cJSON_AddArrayToObject(comp, "notes"), p->result.notes, p->result.n_notes);

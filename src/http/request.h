@@ -47,14 +47,17 @@ struct cp_idem_inflight; /* http/idem.c */
 struct cp_url_key;       /* domain/signed_url.h */
 
 /* Process-wide state shared by every request. */
+struct cp_policies;
+
 struct cp_app {
     const struct cp_config *cfg;
     struct cp_store *store;
     struct cp_idem_inflight *inflight;
     const char *mhd_version;
-    const struct cp_url_key *url_key; /* signs recording download links */
-    const struct cp_signer *signer;   /* signs consent records (and evidence bundles) */
-    const char *recordings_dir;       /* <data>/recordings */
+    const struct cp_url_key *url_key;   /* signs recording download links */
+    const struct cp_signer *signer;     /* signs consent records (and evidence bundles) */
+    const struct cp_policies *policies; /* per-tenant compliance and retention (may be NULL) */
+    const char *recordings_dir;         /* <data>/recordings */
     int64_t started_mono_ms;
     atomic_bool draining; /* SIGTERM received: finish in-flight requests, then stop */
 };
