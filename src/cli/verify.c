@@ -8,6 +8,11 @@
  *   5. the leaf (computed here from the bundle and its signature, never taken from the file) is
  *      in the tree of the checkpoint's size, whose root the checkpoint signs, by the inclusion
  *      proof. Size and root come only from the signed checkpoint.
+ *   6. (with --checkpoint NEWER and --consistency PROOF) a later checkpoint, signed by the same
+ *      key for the same log, extends the export's: the consistency proof (the JSON of
+ *      GET /v1/log/proof/consistency?first=<export size>&second=<newer size>) leads from the
+ *      export's signed root to the newer signed root. So an old export still holds against
+ *      today's log: nothing sealed before was changed or removed.
  * The key is --pubkey (base64 of the 32-byte Ed25519 key, or a vkey "name+id+base64"); without
  * it the key embedded in the file is used, with a warning: a forger would embed their own.
  * Exit 0 only when every check passes.
@@ -90,18 +95,65 @@ b64_32(const char *s, uint8_t out[32])
 static void
 usage(FILE *out)
 {
-    fputs("usage: callproof verify FILE [--pubkey KEY] [--json]\n\n"
+    fputs("usage: callproof verify FILE [--pubkey KEY] [--json]\n"
+          "                        [--checkpoint NEWER --consistency PROOF]\n\n"
           "Check an evidence export (GET /e/<id> or /v1/evidence/<id>/export) offline:\n"
           "canonical bytes, bundle signature, checkpoint signature, inclusion proof.\n"
           "KEY is the server's public key as listed by GET /v1/keys: base64, or the vkey.\n"
+          "NEWER is a later checkpoint (GET /v1/log/checkpoint) and PROOF the answer of\n"
+          "GET /v1/log/proof/consistency?first=<export's size>&second=<NEWER's size>: the\n"
+          "export's tree must be a prefix of the newer one.\n"
           "FILE may be - for standard input. Exit 0 only when every check passes.\n",
           out);
+}
+
+/* 6: the newer checkpoint is signed by the key for the same log, and the consistency proof
+ * leads from the export's signed (size, root) to the newer one's. size 0: the export's own
+ * checkpoint did not verify, so nothing can be extended. */
+static void
+check_newer(struct checks *c, const char *note, size_t note_n, const char *cons, size_t cons_n,
+            const struct cp_ed25519_pk *pk, const char *key_name, uint64_t size,
+            const struct cp_sha256 *root)
+{
+    const char *text = NULL;
+    size_t text_len = 0;
+    bool note_ok = pk != NULL && cp_note_verify(note, note_n, key_name, pk, &text, &text_len);
+    char origin[128] = "";
+    uint64_t nsize = 0;
+    struct cp_sha256 nroot;
+    note_ok = note_ok &&
+              cp_checkpoint_parse(text, text_len, origin, sizeof(origin), &nsize, &nroot) &&
+              strcmp(origin, key_name) == 0;
+    char detail[96];
+    snprintf(detail, sizeof(detail), "size %llu", (unsigned long long)nsize);
+    check(c, note_ok, "newer checkpoint is signed by the key for the same log", detail);
+
+    struct cp_error err;
+    cJSON *j = cp_json_parse_object(cons, cons_n, &err);
+    const cJSON *proof = j ? cJSON_GetObjectItemCaseSensitive(j, "proof") : NULL;
+    const cJSON *first = j ? cJSON_GetObjectItemCaseSensitive(j, "first") : NULL;
+    const cJSON *second = j ? cJSON_GetObjectItemCaseSensitive(j, "second") : NULL;
+    int64_t f = -1, s = -1;
+    struct cp_sha256 path[CP_MERKLE_MAX_PATH];
+    size_t np = 0;
+    /* The sizes come from the signed checkpoints; the proof file must name the same ones. */
+    bool ok = note_ok && size > 0 && cJSON_IsArray(proof) &&
+              cJSON_GetArraySize(proof) <= CP_MERKLE_MAX_PATH &&
+              (first == NULL || (cp_json_get_int(first, &f) && (uint64_t)f == size)) &&
+              (second == NULL || (cp_json_get_int(second, &s) && (uint64_t)s == nsize));
+    for (const cJSON *h = ok ? proof->child : NULL; h != NULL && ok; h = h->next)
+        ok = b64_32(cJSON_IsString(h) ? h->valuestring : NULL, path[np++].b);
+    ok = ok && cp_merkle_verify_consistency(size, nsize, root, &nroot, path, np);
+    snprintf(detail, sizeof(detail), "tree of %llu is a prefix of the tree of %llu",
+             (unsigned long long)size, (unsigned long long)nsize);
+    check(c, ok, "the export's checkpoint is consistent with the newer one", detail);
+    cJSON_Delete(j);
 }
 
 int
 cp_cli_verify(int argc, char **argv)
 {
-    const char *file = NULL, *pubkey = NULL;
+    const char *file = NULL, *pubkey = NULL, *newer_file = NULL, *cons_file = NULL;
     bool json = false;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -113,6 +165,10 @@ cp_cli_verify(int argc, char **argv)
             pubkey = argv[++i];
         } else if (strncmp(argv[i], "--pubkey=", 9) == 0) {
             pubkey = argv[i] + 9;
+        } else if (strcmp(argv[i], "--checkpoint") == 0 && i + 1 < argc) {
+            newer_file = argv[++i];
+        } else if (strcmp(argv[i], "--consistency") == 0 && i + 1 < argc) {
+            cons_file = argv[++i];
         } else if (argv[i][0] != '-' || strcmp(argv[i], "-") == 0) {
             if (file != NULL) {
                 usage(stderr);
@@ -124,15 +180,31 @@ cp_cli_verify(int argc, char **argv)
             return 2;
         }
     }
-    if (file == NULL) {
+    if (file == NULL || (newer_file == NULL) != (cons_file == NULL)) {
         usage(stderr);
         return 2;
     }
     cp_crypto_init();
+    size_t newer_n = 0, cons_n = 0;
+    char *newer = NULL, *cons = NULL;
+    if (newer_file != NULL) {
+        const char *bad = newer_file;
+        newer = read_file(newer_file, &newer_n);
+        if (newer != NULL && (bad = cons_file, cons = read_file(cons_file, &cons_n)) == NULL) {
+            free(newer);
+            newer = NULL;
+        }
+        if (newer == NULL) {
+            fprintf(stderr, "callproof: cannot read %s: %s\n", bad, strerror(errno));
+            return 2;
+        }
+    }
     size_t n = 0;
     char *data = read_file(file, &n);
     if (data == NULL) {
         fprintf(stderr, "callproof: cannot read %s: %s\n", file, strerror(errno));
+        free(newer);
+        free(cons);
         return 2;
     }
     struct checks c = {.json = json};
@@ -241,6 +313,9 @@ cp_cli_verify(int argc, char **argv)
     snprintf(detail, sizeof(detail), "leaf %lld in a tree of %llu", (long long)index,
              (unsigned long long)size);
     check(&c, proof_ok, "bundle is in the log (inclusion proof to the signed root)", detail);
+    if (newer != NULL)
+        check_newer(&c, newer, newer_n, cons, cons_n, have_key ? &pk : NULL, key_name,
+                    cp_ok ? size : 0, &root);
     cJSON_Delete(b);
 out:
     if (json) {
@@ -264,5 +339,7 @@ out:
     cp_buf_free(&c.out);
     cJSON_Delete(ex);
     free(data);
+    free(newer);
+    free(cons);
     return c.n_failed ? 1 : 0;
 }

@@ -257,8 +257,37 @@ test('restart: exit 0, then the same data directory serves the same key, old exp
   // The old export's checkpoint is consistent with the new one.
   const oldCp = openCheckpoint(old.log.checkpoint);
   const c = await getJson(srv2.base, `/v1/log/proof/consistency?first=${oldCp.size}&second=${cp.size}`);
-  assert.ok(verifyConsistency(oldCp.size, cp.size, oldCp.root, cp.root, b64s(c.proof)), 'old checkpoint consistent with the new');
   const c2 = await getJson(srv2.base, `/v1/log/proof/consistency?first=${N}&second=${N + 1}`);
+  assert.ok(verifyConsistency(oldCp.size, cp.size, oldCp.root, cp.root, b64s(c.proof)), 'old checkpoint consistent with the new');
+  // And callproof verify says so offline, from the old export, the newer checkpoint and the proof.
+  const oldFile = path.join(scratch, 'old_export.json');
+  const newerFile = path.join(scratch, 'newer_checkpoint.txt');
+  const proofFile = path.join(scratch, 'consistency.json');
+  fs.writeFileSync(oldFile, JSON.stringify(old));
+  fs.writeFileSync(newerFile, note);
+  fs.writeFileSync(proofFile, JSON.stringify(c));
+  const v = cli(['verify', oldFile, '--pubkey', key.vkey, '--checkpoint', newerFile, '--consistency', proofFile]);
+  assert.equal(v.code, 0, v.stdout + v.stderr);
+  assert.match(v.stdout, new RegExp(`PASS the export's checkpoint is consistent with the newer one: tree of ${oldCp.size} is a prefix of the tree of ${cp.size}`));
+  // A proof for other sizes, a flipped proof hash, or a newer checkpoint with a bad signature fail.
+  const bad = [
+    ['proof for other sizes', () => fs.writeFileSync(proofFile, JSON.stringify(c2))],
+    ['flipped proof hash', () => {
+      const p2 = structuredClone(c);
+      const h = Buffer.from(p2.proof[0], 'base64'); h[0] ^= 1; p2.proof[0] = h.toString('base64');
+      fs.writeFileSync(proofFile, JSON.stringify(p2));
+    }],
+    ['bad newer signature', () => {
+      fs.writeFileSync(proofFile, JSON.stringify(c));
+      fs.writeFileSync(newerFile, note.replace(/(\u2014 \S+ )(\S{8})/, (m, a, b) => a + (b[7] === 'A' ? `${b.slice(0, 7)}B` : `${b.slice(0, 7)}A`)));
+    }],
+  ];
+  for (const [label, make] of bad) {
+    make();
+    const w = cli(['verify', oldFile, '--pubkey', key.vkey, '--checkpoint', newerFile, '--consistency', proofFile]);
+    assert.equal(w.code, 1, `${label}: ${w.stdout}`);
+    assert.match(w.stdout, /NOT VERIFIED/, label);
+  }
   assert.ok(verifyConsistency(N, N + 1, roots[N], cp.root, b64s(c2.proof)));
   // And the root is still the Merkle tree hash of all the leaves.
   const leaves = exportsAtSize.map(exportLeafHash).concat([exportLeafHash(x)]);
