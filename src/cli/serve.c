@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -238,6 +239,13 @@ cp_cli_serve(int argc, char **argv)
     snprintf(recordings_dir, sizeof(recordings_dir), "%s/recordings", cfg.data_dir);
     bool keys_ok = load_secret(cfg.data_dir, "url-signing.key", url_secret, sizeof(url_secret)) &&
                    load_secret(cfg.data_dir, "signing.key", seed.b, sizeof(seed.b));
+    /* The signing key's validity starts when its file was made (kept by backups with cp -a). */
+    int64_t key_since_ms = 0;
+    char key_path[600];
+    snprintf(key_path, sizeof(key_path), "%s/signing.key", cfg.data_dir);
+    struct stat key_st;
+    if (keys_ok && stat(key_path, &key_st) == 0)
+        key_since_ms = (int64_t)key_st.st_mtim.tv_sec * 1000 + key_st.st_mtim.tv_nsec / 1000000;
     if (keys_ok) {
         cp_url_key_init(&url_key, url_secret);
         cp_signer_init(&signer, &seed);
@@ -266,6 +274,7 @@ cp_cli_serve(int argc, char **argv)
         .url_key = &url_key,
         .signer = &signer,
         .policies = &policies,
+        .signer_valid_from_ms = key_since_ms,
         .recordings_dir = recordings_dir,
         .started_mono_ms = cp_time_mono_ms(),
     };

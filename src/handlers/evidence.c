@@ -52,6 +52,11 @@ write_key(struct cp_jw *w, const struct cp_req *req)
     cp_jw_str(w, "evidence bundles (callproof/evidence/v1)");
     cp_jw_str(w, "log checkpoints (C2SP signed note)");
     cp_jw_arr_end(w);
+    cp_jw_kstr(w, "status", "active");
+    if (req->app->signer_valid_from_ms > 0)
+        cp_jw_ktime(w, "valid_from", req->app->signer_valid_from_ms);
+    else
+        cp_jw_knull(w, "valid_from");
     cp_jw_knull(w, "valid_until");
     cp_jw_obj_end(w);
     cp_buf_free(&vkey);

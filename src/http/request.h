@@ -57,6 +57,7 @@ struct cp_app {
     const struct cp_url_key *url_key;   /* signs recording download links */
     const struct cp_signer *signer;     /* signs consent records (and evidence bundles) */
     const struct cp_policies *policies; /* per-tenant compliance and retention (may be NULL) */
+    int64_t signer_valid_from_ms;       /* when the signing key was made (0: unknown) */
     const char *recordings_dir;         /* <data>/recordings */
     int64_t started_mono_ms;
     atomic_bool draining; /* SIGTERM received: finish in-flight requests, then stop */

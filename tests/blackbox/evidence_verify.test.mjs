@@ -177,7 +177,7 @@ test('GET /v1/keys needs no auth and lists the Ed25519 key with its key id, note
   assert.deepEqual(Object.keys(k).sort(), ['keys', 'log_origin']);
   assert.equal(k.keys.length, 1);
   const key = k.keys[0];
-  assert.deepEqual(Object.keys(key).sort(), ['algorithm', 'key_id', 'note_key_name', 'public_key', 'signs', 'valid_until', 'vkey']);
+  assert.deepEqual(Object.keys(key).sort(), ['algorithm', 'key_id', 'note_key_name', 'public_key', 'signs', 'status', 'valid_from', 'valid_until', 'vkey']);
   assert.equal(key.algorithm, 'Ed25519');
   const raw = Buffer.from(key.public_key, 'base64');
   assert.equal(raw.length, 32);
@@ -192,6 +192,10 @@ test('GET /v1/keys needs no auth and lists the Ed25519 key with its key id, note
   assert.deepEqual(Buffer.from(key.vkey.slice(b + 1), 'base64'), Buffer.concat([Buffer.from([1]), raw]));
   assert.ok(Array.isArray(key.signs) && key.signs.length >= 3);
   assert.equal(key.valid_until, null);
+  // Valid since the key was made: at or before the server's start, and not in the future.
+  assert.equal(key.status, 'active');
+  assert.match(key.valid_from, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$/);
+  assert.ok(Date.parse(key.valid_from) <= Date.now());
   // The key that signs is the one published: the export embeds the same.
   assert.equal(exp.signature.public_key, key.public_key);
   assert.equal(exp.signature.key_id, key.key_id);
