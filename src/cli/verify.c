@@ -4,6 +4,8 @@
  *   1. the bundle is canonical JSON (RFC 8785, integer-only): re-encoding it gives its bytes;
  *   2. its SHA-256 is the one the file states, and it names the same bundle id;
  *   3. the Ed25519 signature over "callproof/evidence/v1\n" || bundle verifies;
+ *   3b. the compliance score, findings and notes are what the rules (this binary's, if the
+ *      bundle names the same rules_version) give for the inputs sealed in the bundle;
  *   4. the checkpoint is a note signed by the same key under the log's name;
  *   5. the leaf (computed here from the bundle and its signature, never taken from the file) is
  *      in the tree of the checkpoint's size, whose root the checkpoint signs, by the inclusion
@@ -24,6 +26,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/recompute.h"
 #include "core/util.h"
 #include "crypto/crypto.h"
 #include "domain/merkle.h"
@@ -53,6 +56,24 @@ check(struct checks *c, bool ok, const char *name, const char *detail)
     cJSON_AddBoolToObject(o, "ok", ok);
     if (detail)
         cJSON_AddStringToObject(o, "detail", detail);
+    char *s = cJSON_PrintUnformatted(o);
+    cp_buf_printf(&c->out, "%s%s", c->out.len > 1 ? "," : "", s);
+    cJSON_free(s);
+    cJSON_Delete(o);
+}
+
+/* A check that cannot be made here (not a failure): "SKIP" in text, "ok": null in JSON. */
+static void
+skip(struct checks *c, const char *name, const char *detail)
+{
+    if (!c->json) {
+        printf("SKIP %s: %s\n", name, detail);
+        return;
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "check", name);
+    cJSON_AddNullToObject(o, "ok");
+    cJSON_AddStringToObject(o, "detail", detail);
     char *s = cJSON_PrintUnformatted(o);
     cp_buf_printf(&c->out, "%s%s", c->out.len > 1 ? "," : "", s);
     cJSON_free(s);
@@ -273,6 +294,16 @@ cp_cli_verify(int argc, char **argv)
         cp_buf_free(&msg);
     }
     check(&c, sig_ok, "bundle signature (Ed25519) verifies", NULL);
+
+    /* 3b. the compliance result follows from the sealed inputs */
+    char rdetail[256] = "";
+    enum cp_recompute rc =
+        b != NULL ? cp_cli_recompute(b, rdetail, sizeof(rdetail)) : CP_RECOMPUTE_INCOMPLETE;
+    if (rc == CP_RECOMPUTE_OTHER_RULES)
+        skip(&c, "compliance result recomputed from the bundle", rdetail);
+    else
+        check(&c, rc == CP_RECOMPUTE_MATCH, "compliance result recomputed from the bundle",
+              rdetail[0] ? rdetail : NULL);
 
     /* 4. checkpoint signature */
     const char *origin = str(logj, "origin"), *note = str(logj, "checkpoint");

@@ -293,6 +293,25 @@ cp_compliance_params_valid(const struct cp_compliance_params *p, const char **ou
     return bad == NULL;
 }
 
+void
+cp_compliance_split_revocations(const struct cp_compliance_revocation *all, size_t n,
+                                const char *call_id, int64_t started_ms,
+                                struct cp_compliance_revocation *before, size_t *n_before,
+                                struct cp_compliance_revocation *during, size_t *n_during)
+{
+    *n_before = *n_during = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct cp_compliance_revocation *r = &all[i];
+        bool in_call =
+            (call_id != NULL && r->call_id != NULL && strcmp(r->call_id, call_id) == 0) ||
+            (started_ms != 0 && r->rec.revoked_ms >= started_ms);
+        if (in_call)
+            during[(*n_during)++] = *r;
+        else
+            before[(*n_before)++] = *r;
+    }
+}
+
 /* ---- text: characters and words --------------------------------------------------------- */
 
 enum unit_class {

@@ -240,6 +240,17 @@ const char *const *cp_compliance_all_party_states(size_t *out_n);
  */
 bool cp_compliance_params_valid(const struct cp_compliance_params *p, const char **out_field);
 
+/*
+ * Sort a phone's revocations (in their stored order) into the two input lists: those made in the
+ * call (linked by call_id, or made at or after started_ms when known) into during, the rest into
+ * before; each keeps the stored order. before and during hold n entries each. The sealing server
+ * and the offline recomputation both use this, so they feed the rules the same lists.
+ */
+void cp_compliance_split_revocations(const struct cp_compliance_revocation *all, size_t n,
+                                     const char *call_id, int64_t started_ms,
+                                     struct cp_compliance_revocation *before, size_t *n_before,
+                                     struct cp_compliance_revocation *during, size_t *n_during);
+
 /* ---- result ----------------------------------------------------------------------------- */
 
 struct cp_compliance_finding {

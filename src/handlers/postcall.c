@@ -161,6 +161,22 @@ consent_refs(const struct cp_compliance_consent *cc, const struct cp_consent *ro
             cp_hex_encode(h.b, sizeof(h.b), hex);
             cJSON_AddStringToObject(o, "record_sha256", hex);
             cJSON_AddStringToObject(o, "signature", rows[i].signature);
+            /* What the rules read of it, as it stood when the call was sealed. */
+            cJSON_AddStringToObject(o, "phone", cc[i].phone);
+            cJSON_AddStringToObject(o, "calling_entity", cc[i].rec.calling_entity);
+            cJSON_AddStringToObject(o, "type", cc[i].rec.type);
+            cJSON *sc = cJSON_AddArrayToObject(o, "scope");
+            for (const char *q = cc[i].rec.scope; q != NULL && *q != '\0';) {
+                size_t len = strcspn(q, ",");
+                char item[64];
+                snprintf(item, sizeof(item), "%.*s", (int)len, q);
+                cJSON_AddItemToArray(sc, cJSON_CreateString(item));
+                q += len + (q[len] == ',');
+            }
+            cJSON_AddBoolToObject(o, "valid", cc[i].rec.valid);
+            cJSON_AddItemToObject(o, "captured_at", time_or_null(cc[i].rec.captured_ms));
+            cJSON_AddItemToObject(o, "revoked_at", time_or_null(cc[i].rec.revoked_ms));
+            cJSON_AddBoolToObject(o, "has_request_text", cc[i].has_request_text);
         } else {
             cJSON_AddNullToObject(o, "record_sha256");
             cJSON_AddNullToObject(o, "signature");
@@ -234,22 +250,17 @@ seal_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
     size_t n_revs = 0;
     if ((qs = c->ops->revocation_list(c, req->auth.tenant_id, p->phone, a, &revs, &n_revs)) < 0)
         return qs;
+    struct cp_compliance_revocation *all = cp_arena_alloc(a, (n_revs + 1) * sizeof(*all));
     struct cp_compliance_revocation *before = cp_arena_alloc(a, (n_revs + 1) * sizeof(*before));
     struct cp_compliance_revocation *during = cp_arena_alloc(a, (n_revs + 1) * sizeof(*during));
+    for (size_t i = 0; i < n_revs; i++)
+        all[i] = (struct cp_compliance_revocation){.rec = {revs[i].id, revs[i].calling_entity,
+                                                           revs[i].scope_all, revs[i].revoked_ms,
+                                                           revs[i].honor_by_ms},
+                                                   .call_id = revs[i].call_id};
     size_t n_before = 0, n_during = 0;
-    int64_t start = call.started_ms;
-    for (size_t i = 0; i < n_revs; i++) {
-        struct cp_compliance_revocation r = {.rec = {revs[i].id, revs[i].calling_entity,
-                                                     revs[i].scope_all, revs[i].revoked_ms,
-                                                     revs[i].honor_by_ms},
-                                             .call_id = revs[i].call_id};
-        bool in_call = (revs[i].call_id && strcmp(revs[i].call_id, p->call_id) == 0) ||
-                       (start != 0 && revs[i].revoked_ms >= start);
-        if (in_call)
-            during[n_during++] = r;
-        else
-            before[n_before++] = r;
-    }
+    cp_compliance_split_revocations(all, n_revs, p->call_id, call.started_ms, before, &n_before,
+                                    during, &n_during);
     struct cp_recording *recs = NULL;
     size_t n_recs = 0;
     if ((qs = c->ops->recording_list(c, req->auth.tenant_id, call.id, a, &recs, &n_recs)) < 0)
@@ -333,6 +344,7 @@ seal_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
         cJSON_AddStringToObject(o, "scope", revs[i].scope_all ? "all" : "entity_only");
         cJSON_AddItemToObject(o, "revoked_at", time_or_null(revs[i].revoked_ms));
         cJSON_AddItemToObject(o, "honor_by_date", time_or_null(revs[i].honor_by_ms));
+        cJSON_AddItemToObject(o, "call_id", str_or_null(revs[i].call_id));
         cJSON_AddItemToArray(rv, o);
     }
     cJSON *tj = cJSON_AddObjectToObject(b, "transcript");
@@ -378,15 +390,18 @@ seal_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
     cJSON *aps = cJSON_AddArrayToObject(pj, "all_party_states");
     for (size_t i = 0; i < params.n_all_party_states; i++)
         cJSON_AddItemToArray(aps, cJSON_CreateString(params.all_party_states[i]));
-    /* Rules whose weight or switch differ from the table's defaults: {code: weight or 0 when
-     * disabled}. Empty for a tenant without overrides. */
+    /* Rules whose weight or switch differ from the table's defaults: {code: {enabled, weight}}.
+     * Empty for a tenant without overrides. */
     cJSON *ov = cJSON_AddObjectToObject(pj, "rule_overrides");
     size_t n_rules = 0;
     const struct cp_compliance_rule *rules = cp_compliance_rules(&n_rules);
     for (size_t i = 0; i < n_rules; i++)
         if (params.enabled[i] != rules[i].default_enabled ||
-            params.weight[i] != rules[i].default_weight)
-            cJSON_AddNumberToObject(ov, rules[i].code, params.enabled[i] ? params.weight[i] : 0);
+            params.weight[i] != rules[i].default_weight) {
+            cJSON *r = cJSON_AddObjectToObject(ov, rules[i].code);
+            cJSON_AddBoolToObject(r, "enabled", params.enabled[i]);
+            cJSON_AddNumberToObject(r, "weight", params.weight[i]);
+        }
     add_findings(cJSON_AddArrayToObject(comp, "findings"), p->result.findings,
                  p->result.n_findings);
     add_findings(cJSON_AddArrayToObject(comp, "notes"), p->result.notes, p->result.n_notes);

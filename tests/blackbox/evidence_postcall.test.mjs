@@ -153,11 +153,16 @@ test('with the consents it names created first, the seed call scores 100 with co
     duration_seconds: 270, outcome: 'completed', audio_recording_url: SEED.audio_recording_url,
   });
   assert.deepEqual(b.disclosures, SEED.ai_disclosures_made);
-  // Each consent is cited by the hash of its signed record and its signature.
+  // Each consent is cited by the hash of its signed record and its signature, with what the
+  // rules read of it as it stood at sealing (so the score can be recomputed from the bundle).
   assert.deepEqual(b.consents_used, [{ consent_id: w.consent_id, found: true,
-    record_sha256: sha256hex(w.proof.record_canonical), signature: w.signature }]);
+    record_sha256: sha256hex(w.proof.record_canonical), signature: w.signature,
+    phone: WRITTEN.phone, calling_entity: WRITTEN.calling_entity, type: WRITTEN.type, scope: WRITTEN.scope,
+    valid: true, captured_at: WRITTEN.captured_at, revoked_at: null, has_request_text: false }]);
   assert.deepEqual(b.consents_captured, [{ consent_id: v.consent_id, found: true,
-    record_sha256: sha256hex(v.proof.record_canonical), signature: v.signature }]);
+    record_sha256: sha256hex(v.proof.record_canonical), signature: v.signature,
+    phone: VERBAL.phone, calling_entity: VERBAL.calling_entity, type: 'verbal', scope: VERBAL.consent_scope,
+    valid: true, captured_at: VERBAL.captured_at, revoked_at: null, has_request_text: true }]);
   assert.deepEqual(b.revocations, []);
   assert.deepEqual(b.transcript, { sha256: sha256hex('...'), text: '...' });
   assert.equal(b.compliance.score, 100);

@@ -15,18 +15,25 @@
 // captured after an opt-out lifts it, as precall decides, so the call is not NUMBER_REVOKED.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import {
-  startServer, assertErrorBody, assertCleanExit, createKey, send as sendAs,
+  startServer, assertErrorBody, assertCleanExit, createKey, send as sendAs, cli, tempDir, rmTemp,
 } from './lib.mjs';
 import { SEED, WRITTEN, VERBAL } from './econsent_seed.mjs';
 
 let srv;
+let scratch;
 before(async () => {
+  scratch = tempDir();
   srv = await startServer();
   await created('/v1/consents', WRITTEN);
   await created('/v1/capture-verbal', VERBAL);
 });
-after(async () => { await srv?.dispose(); });
+after(async () => {
+  await srv?.dispose();
+  if (scratch) rmTemp(scratch);
+});
 
 
 // The rule table of src/domain/compliance.c: code -> [severity, weight], in table order.
@@ -132,6 +139,15 @@ async function expectFindings(body, want, { token = srv.token, at = {}, notes } 
     assert.ok(INFO.includes(n.code), `${n.code} is an info rule`);
   }
   if (notes) assert.deepEqual(comp.notes.map((n) => n.code), notes, 'notes');
+  // And the result follows from the inputs sealed in the bundle: callproof verify recomputes it
+  // offline and finds the same score, findings and notes.
+  const x = await send('GET', `/v1/evidence/${j.evidence_bundle_id}/export`, undefined, token);
+  assert.equal(x.status, 200, x.text);
+  const f = path.join(scratch, `${body.call_id}.json`);
+  fs.writeFileSync(f, x.text);
+  const v = cli(['verify', f]);
+  assert.equal(v.code, 0, `verify ${body.call_id}:\n${v.stdout}${v.stderr}`);
+  assert.match(v.stdout, new RegExp(`^PASS compliance result recomputed from the bundle: score ${comp.score}, ${comp.findings.length} finding`, 'm'));
   return { answer: j, bundle: g.json.bundle };
 }
 

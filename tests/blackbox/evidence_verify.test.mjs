@@ -342,6 +342,12 @@ test('another key given with --pubkey (base64 or vkey) fails verification', () =
 
 /** exp with its bundle changed by edit, re-signed with (raw, privateKey) and placed alone in a
  * one-leaf log whose checkpoint that key signs: a self-consistent export under that key. */
+/** RFC 8785 for the integer-only JSON of bundles: keys in UTF-16 order, ES JSON strings. */
+const canonical = (v) => (Array.isArray(v) ? `[${v.map(canonical).join(',')}]`
+  : v !== null && typeof v === 'object'
+    ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`
+    : JSON.stringify(v));
+
 function resign(edit, raw, privateKey) {
   const x = clone(exp);
   x.bundle = edit(x.bundle);
@@ -364,7 +370,10 @@ function resign(edit, raw, privateKey) {
 test('a forger who re-signs a changed bundle and a one-leaf checkpoint with their own key passes only on the embedded key (WARNING), never with the server key', () => {
   const { publicKey, privateKey } = crypto.generateKeyPairSync('ed25519');
   const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(SPKI_ED25519.length);
-  const x = resign((b) => b.replace('"score":100', '"score":99'), raw, privateKey);
+  // (The change leaves the compliance inputs alone: a changed score alone is caught by the
+  // recomputation, see below.)
+  const x = resign((b) => b.replace('"tenant":"default"', '"tenant":"forged"'), raw, privateKey);
+  assert.notEqual(x.bundle, exp.bundle, 'the forgery changed the bundle');
   // Self-consistent under the forger's key (checked in JS too)...
   jsVerify(x, raw, x.log.origin);
   assertVerified(verifyCli(x), { warning: true });
@@ -372,6 +381,53 @@ test('a forger who re-signs a changed bundle and a one-leaf checkpoint with thei
   assertNotVerified(verifyCli(x, ['--pubkey', keys.keys[0].public_key]), 'forgery with the server key');
   assertNotVerified(verifyCli(x, ['--pubkey', keys.keys[0].vkey]), 'forgery with the server vkey');
   jsRejects(x, 'forgery');
+});
+
+test('verify recomputes the compliance result from the sealed inputs: a re-signed bundle whose score, findings or inputs were changed fails even under its own key', () => {
+  // The genuine export: recomputed and equal.
+  const good = verifyCli(exp, ['--pubkey', keys.keys[0].vkey]);
+  assertVerified(good, { warning: false });
+  assert.match(good.stdout, /^PASS compliance result recomputed from the bundle: score \d+, \d+ finding\(s\), \d+ note\(s\) under rules-/m);
+  const { publicKey, privateKey } = crypto.generateKeyPairSync('ed25519');
+  const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(SPKI_ED25519.length);
+  const b = JSON.parse(exp.bundle);
+  const edits = [
+    ['score raised', (t) => t.replace(`"score":${b.compliance.score}`, `"score":${b.compliance.score === 100 ? 99 : 100}`), /sealed score/],
+    ['a disclosure dropped from the inputs', (t) => {
+      const o = JSON.parse(t);
+      o.disclosures = o.disclosures.slice(1);
+      return canonical(o);
+    }, /sealed score|findings differ/],
+    ['the caller id changed', (t) => {
+      const o = JSON.parse(t);
+      o.call.calling_number = '+12025550143';
+      return canonical(o);
+    }, /findings differ|sealed score/],
+    ['a parameter removed', (t) => {
+      const o = JSON.parse(t);
+      delete o.compliance.parameters.calling_hours_end;
+      return canonical(o);
+    }, /missing or malformed/],
+  ];
+  for (const [label, edit, why] of edits) {
+    const x = resign(edit, raw, privateKey);
+    assert.notEqual(x.bundle, exp.bundle, label);
+    const r = verifyCli(x);
+    assertNotVerified(r, label);
+    const failed = r.stdout.split('\n').filter((l) => l.startsWith('FAIL '));
+    assert.equal(failed.length, 1, `${label}: only the recomputation fails\n${r.stdout}`);
+    assert.match(failed[0], /^FAIL compliance result recomputed from the bundle: /, label);
+    assert.match(failed[0], why, label);
+  }
+  // A bundle sealed under other rules is not compared: SKIP, not a failure.
+  const other = resign((t) => t.replace(b.compliance.rules_version, 'rules-1999-01-v1'), raw, privateKey);
+  const r = verifyCli(other);
+  assertVerified(r, { warning: true });
+  assert.match(r.stdout, /^SKIP compliance result recomputed from the bundle: sealed under rules-1999-01-v1; this verifier has rules-/m);
+  const j = verifyCli(other, ['--json']);
+  assert.equal(j.code, 0, j.stdout);
+  const skipped = JSON.parse(j.stdout).checks.find((c) => c.check === 'compliance result recomputed from the bundle');
+  assert.equal(skipped.ok, null);
 });
 
 test("--pubkey takes a base64 key that contains '+' (base64 has '+'; only a vkey has the name+id+key form)", () => {

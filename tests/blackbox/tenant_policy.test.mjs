@@ -53,7 +53,7 @@ test('a configured tenant is scored and retained by its own settings, sealed in 
   assert.equal(answer.compliance_score, 50);
   assert.equal(answer.retention_until, '2031-04-10T15:46:30Z');
   const p = bundle.compliance.parameters;
-  assert.deepEqual(p.rule_overrides, { CONSENT_MISSING: 50 });
+  assert.deepEqual(p.rule_overrides, { CONSENT_MISSING: { enabled: true, weight: 50 } });
   assert.equal(bundle.compliance.findings[0].points, 50);
   assert.deepEqual(p.callback_numbers, ['+18005550199']);
   assert.equal(p.purpose, 'telemarketing');
