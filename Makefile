@@ -70,9 +70,11 @@ test: deps-test
 	@tests/run.sh
 
 # Benchmarks: figures go to docs/BENCHMARKS.md by hand, with the machine and the command.
-bench: deps-test
+bench:
+	@scripts/deps.sh bench
 	@$(MAKE) --no-print-directory build/callproof
 	@bench/recording_rss.sh 200
+	@bench/postcall_wrk.sh 10
 
 docs: build/tools/errors_md
 	build/tools/errors_md > docs/ERRORS.md

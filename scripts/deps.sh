@@ -5,12 +5,16 @@
 #
 #   scripts/deps.sh          build + run dependencies
 #   scripts/deps.sh test     ... plus what `make test` needs
+#   scripts/deps.sh bench    ... plus what `make bench` needs (wrk, python3)
 set -eu
 
 pkgs="gcc make pkg-config libmicrohttpd-dev libcjson-dev libsqlite3-dev libsodium-dev tzdata"
-if [ "${1:-}" = "test" ]; then
+if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ]; then
     pkgs="$pkgs libcmocka-dev curl sqlite3"
     command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
+fi
+if [ "${1:-}" = "bench" ]; then
+    pkgs="$pkgs wrk python3"
 fi
 
 missing=""

@@ -10,6 +10,7 @@
  *
  * Statements are prepared once per connection and cached (enum stmt_id indexes the cache).
  */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,6 +207,11 @@ static const char *const stmt_sql[ST__COUNT] = {
 
 struct sq_state {
     char *path;
+    /* Writers of this process queue here before BEGIN IMMEDIATE: SQLite's busy handler
+     * sleeps in growing steps (up to 100 ms) while another connection writes, which under
+     * load turns into seconds of tail latency; a mutex hands the lock over as soon as it is
+     * free. Other processes (callproof keys) still meet the busy timeout. */
+    pthread_mutex_t write_lock;
 };
 
 /* Filters of call_list, as bits: one cached statement per combination. */
@@ -222,11 +228,13 @@ enum {
 
 struct sq_conn {
     struct cp_store_conn head; /* must be first */
+    struct sq_state *st;
     sqlite3 *db;
     sqlite3_stmt *stmts[ST__COUNT];
     sqlite3_stmt *list_stmts[LF__COMBOS];
     sqlite3_stmt *count_stmts[LF__COMBOS];
     bool in_txn;
+    bool holds_write_lock;
 };
 
 static const struct cp_store_ops sq_ops;
@@ -426,6 +434,7 @@ sq_open(const char *location, int *out_schema_version, struct cp_error *out_err)
     struct sq_state *st = calloc(1, sizeof(*st));
     if (st == NULL || (st->path = strdup(location)) == NULL)
         cp_die("out of memory");
+    pthread_mutex_init(&st->write_lock, NULL);
     return st;
 }
 
@@ -433,6 +442,7 @@ static void
 sq_close(void *state)
 {
     struct sq_state *st = state;
+    pthread_mutex_destroy(&st->write_lock);
     free(st->path);
     free(st);
 }
@@ -448,6 +458,7 @@ sq_conn_open(void *state, struct cp_error *out_err)
     if (c == NULL)
         cp_die("out of memory");
     c->head.ops = &sq_ops;
+    c->st = st;
     c->db = db;
     return &c->head;
 }
@@ -468,14 +479,29 @@ sq_conn_close(struct cp_store_conn *cc)
 
 /* ---- transactions ---- */
 
+static void
+release_write_lock(struct sq_conn *c)
+{
+    if (c->holds_write_lock) {
+        c->holds_write_lock = false;
+        pthread_mutex_unlock(&c->st->write_lock);
+    }
+}
+
 static enum cp_qs
 sq_begin(struct cp_store_conn *cc, bool write)
 {
     struct sq_conn *c = sq(cc);
     CP_ASSERT(!c->in_txn);
+    if (write) {
+        pthread_mutex_lock(&c->st->write_lock);
+        c->holds_write_lock = true;
+    }
     int rc = sqlite3_exec(c->db, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL, NULL);
-    if (rc != SQLITE_OK)
+    if (rc != SQLITE_OK) {
+        release_write_lock(c);
         return qs_from_rc(c, rc, "begin");
+    }
     c->in_txn = true;
     return CP_QS_ONE;
 }
@@ -488,6 +514,7 @@ sq_commit(struct cp_store_conn *cc)
     if (rc != SQLITE_OK)
         return qs_from_rc(c, rc, "commit"); /* caller rolls back */
     c->in_txn = false;
+    release_write_lock(c);
     return CP_QS_ONE;
 }
 
@@ -500,6 +527,7 @@ sq_rollback(struct cp_store_conn *cc)
     if (!sqlite3_get_autocommit(c->db))
         sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
     c->in_txn = false;
+    release_write_lock(c);
 }
 
 /* ---- tenants ---- */
