@@ -96,7 +96,7 @@ bundle_delete_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
         under_retention(t->rep, "Evidence bundle", id, b.retention_until_ms);
         return CP_QS_NONE;
     }
-    if ((qs = c->ops->bundle_delete(c, id)) <= 0)
+    if ((qs = c->ops->bundle_delete(c, t->req->auth.tenant_id, id)) <= 0)
         return qs == CP_QS_NONE ? CP_QS_HARD : qs;
     reply_deleted(t->rep, id);
     return CP_QS_ONE;

@@ -284,21 +284,23 @@ struct cp_store_ops {
     /* The latest retention_until of the call's bundles (0 when it has none): ONE. */
     enum cp_qs (*bundle_retention_for_call)(struct cp_store_conn *c, int64_t tenant_id,
                                             const char *call_id, int64_t *out_ms);
-    /* Delete a bundle (its log leaf stays: the log holds only hashes). ONE or NONE. */
-    enum cp_qs (*bundle_delete)(struct cp_store_conn *c, const char *id);
+    /* Delete the tenant's bundle (its log leaf stays: the log holds only hashes). ONE, or
+     * NONE when the tenant has no bundle with this id. */
+    enum cp_qs (*bundle_delete)(struct cp_store_conn *c, int64_t tenant_id, const char *id);
     /* Delete a call and its recordings' rows (the caller removes their files). ONE or NONE. */
     enum cp_qs (*call_delete)(struct cp_store_conn *c, int64_t tenant_id, const char *call_id);
-    /* The transparency log: its size (number of leaves), the stored hash of the perfect
-     * subtree (level, index) (ONE/NONE), and appends. Leaves and node hashes are written in
-     * the same transaction as the bundle they log. */
+    /* The transparency log: its size (the number of leaves; they are only ever appended at
+     * index log_size), the stored hash of the perfect subtree (level, index) (ONE/NONE), and
+     * appends. Leaves and node hashes are written in the same transaction as the bundle they
+     * log; putting a (level, index) or leaf index that exists is an error (HARD). */
     enum cp_qs (*log_size)(struct cp_store_conn *c, int64_t *out_size);
     enum cp_qs (*log_node_get)(struct cp_store_conn *c, int level, int64_t index,
                                struct cp_sha256 *out);
     enum cp_qs (*log_node_put)(struct cp_store_conn *c, int level, int64_t index,
                                const struct cp_sha256 *hash);
     enum cp_qs (*log_leaf_put)(struct cp_store_conn *c, int64_t index, const char *bundle_id);
-    /* Checkpoints: store one (ONE; NONE if that size already has one), the latest (ONE/NONE),
-     * the one of a given size (ONE/NONE). */
+    /* Checkpoints: store one (ONE; NONE if that size already has one), the latest (the
+     * largest size; ONE/NONE), the one of a given size (ONE/NONE). */
     enum cp_qs (*checkpoint_put)(struct cp_store_conn *c, const struct cp_checkpoint *cp);
     enum cp_qs (*checkpoint_latest)(struct cp_store_conn *c, struct cp_arena *arena,
                                     struct cp_checkpoint *out);

@@ -73,6 +73,33 @@ test('deletes need their scope, and another tenant gets 404', async () => {
   assert.equal((await send('DELETE', '/api/v1/calls/ret-2', undefined, other)).status, 404);
 });
 
+test('after retention_until a bundle can be deleted (its log leaf stays), then its call', async () => {
+  const s2 = await startServer({ args: ['--retention-years', '1'] });
+  try {
+    const post = (body) => fetch(`${s2.base}/v1/post-call`, {
+      method: 'POST', headers: { Authorization: `Bearer ${s2.token}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+    });
+    const auth = { headers: { Authorization: `Bearer ${s2.token}` } };
+    const r = await post({ call_id: 'old-1', phone: '+15551234567', calling_entity: 'Acme Insurance LLC',
+      started_at: '2020-01-02T15:00:00Z', ended_at: '2020-01-02T15:04:00Z' });
+    const j = await r.json();
+    assert.equal(r.status, 201, JSON.stringify(j));
+    assert.equal(j.retention_until, '2021-01-02T15:04:00Z');
+    const sizeOf = async () => (await (await fetch(`${s2.base}/v1/log/checkpoint`)).text()).split('\n')[1];
+    const size = await sizeOf();
+    const d = await fetch(`${s2.base}/v1/evidence/${j.evidence_bundle_id}`, { method: 'DELETE', ...auth });
+    assert.equal(d.status, 200, await d.text());
+    assert.equal((await fetch(`${s2.base}/v1/evidence/${j.evidence_bundle_id}`, auth)).status, 404);
+    assert.equal((await fetch(`${s2.base}/e/${j.evidence_bundle_id}`)).status, 404);
+    assert.equal(await sizeOf(), size, 'the log keeps the leaf');
+    const dc = await fetch(`${s2.base}/api/v1/calls/old-1`, { method: 'DELETE', ...auth });
+    assert.equal(dc.status, 200, await dc.text());
+    assert.equal((await fetch(`${s2.base}/api/v1/calls/old-1`, auth)).status, 404);
+  } finally {
+    await assertCleanExit(s2);
+  }
+});
+
 test('the server shuts down cleanly after all of the above', async () => {
   await assertCleanExit(srv);
   srv = null;

@@ -458,6 +458,446 @@ test_store__list_filters_use_indexes(void **state)
     }
 }
 
+/* ---- evidence bundles, retention deletes and the transparency log ---- */
+
+static void
+insert_call(int64_t tenant_id, struct cp_call *out)
+{
+    cp_call_init(out);
+    cp_uuid_v7(cp_time_now_ms(), out->id);
+    out->tenant_id = tenant_id;
+    out->created_ms = out->updated_ms = 1;
+    begin(true);
+    assert_int_equal(OPS->call_insert(conn, out), CP_QS_ONE);
+    commit();
+}
+
+/* A bundle of call; ids are "ev_" + 32 hex, n makes them distinct. leaf_index is unique across
+ * the whole store, so every test passes its own range. */
+static void
+bundle_init(struct cp_bundle *b, unsigned n, const struct cp_call *call, int64_t leaf_index)
+{
+    memset(b, 0, sizeof(*b));
+    snprintf(b->id, sizeof(b->id), "ev_%032x", n);
+    b->tenant_id = call->tenant_id;
+    snprintf(b->call_id, sizeof(b->call_id), "%s", call->id);
+    b->bytes = "{\"call\":{\"id\":\"x\"},\"note\":\"caf\xc3\xa9\\n\\u0000\",\"score\":87}";
+    b->signature = "5f2d0c6e0a4c1f3e9b8a7d6c5b4a39281706f5e4d3c2b1a0918273645546372829a0b1c2d3e4f"
+                   "5061728394a5b6c7d8e9f00112233445566778899aabbccddeeff0011";
+    b->key_id = "cp-ed25519-0001";
+    b->leaf_index = leaf_index;
+    b->score = 87;
+    b->retention_until_ms = 4102444800000; /* 2100-01-01 */
+    b->sealed_ms = 1775835720000;
+}
+
+static void
+assert_bundle_equal(const struct cp_bundle *got, const struct cp_bundle *want)
+{
+    assert_string_equal(got->id, want->id);
+    assert_int_equal(got->tenant_id, want->tenant_id);
+    assert_string_equal(got->call_id, want->call_id);
+    assert_string_equal(got->bytes, want->bytes); /* the signed bytes, exactly */
+    assert_string_equal(got->signature, want->signature);
+    assert_string_equal(got->key_id, want->key_id);
+    assert_int_equal(got->leaf_index, want->leaf_index);
+    assert_int_equal(got->score, want->score);
+    assert_int_equal(got->retention_until_ms, want->retention_until_ms);
+    if (want->supersedes == NULL)
+        assert_null(got->supersedes);
+    else
+        assert_string_equal(got->supersedes, want->supersedes);
+    assert_int_equal(got->sealed_ms, want->sealed_ms);
+}
+
+static void
+test_store__bundles_insert_get_supersede(void **state)
+{
+    (void)state;
+    int64_t t1 = tenant("t-bundles-1"), t2 = tenant("t-bundles-2");
+    struct cp_call call;
+    insert_call(t1, &call);
+    struct cp_bundle first, second, got;
+    bundle_init(&first, 0x101, &call, 100);
+    struct cp_arena a;
+    cp_arena_init(&a);
+    const char *successor = NULL;
+
+    begin(false);
+    assert_int_equal(OPS->bundle_latest_for_call(conn, t1, call.id, &a, &got), CP_QS_NONE);
+    commit();
+
+    begin(true);
+    assert_int_equal(OPS->bundle_insert(conn, &first), CP_QS_ONE);
+    assert_int_equal(OPS->bundle_insert(conn, &first), CP_QS_NONE); /* the id exists */
+    commit();
+
+    begin(false);
+    assert_int_equal(OPS->bundle_get(conn, first.id, &a, &got), CP_QS_ONE);
+    assert_bundle_equal(&got, &first);
+    assert_int_equal(OPS->bundle_get(conn, "ev_00000000000000000000000000000fff", &a, &got),
+                     CP_QS_NONE);
+    assert_int_equal(OPS->bundle_latest_for_call(conn, t1, call.id, &a, &got), CP_QS_ONE);
+    assert_bundle_equal(&got, &first);
+    /* Another tenant does not see the call's bundles; neither does an unknown call. */
+    assert_int_equal(OPS->bundle_latest_for_call(conn, t2, call.id, &a, &got), CP_QS_NONE);
+    assert_int_equal(OPS->bundle_latest_for_call(conn, t1, "no-such-call", &a, &got), CP_QS_NONE);
+    assert_int_equal(OPS->bundle_superseded_by(conn, first.id, &a, &successor), CP_QS_NONE);
+    commit();
+    assert_null(successor);
+
+    /* bundle_get is by id alone (the id is a capability): it answers whoever asks, and hands
+     * back the owner so a caller acting for a tenant can refuse another tenant's bundle. */
+    begin(false);
+    assert_int_equal(OPS->bundle_get(conn, first.id, &a, &got), CP_QS_ONE);
+    commit();
+    assert_int_equal(got.tenant_id, t1);
+    assert_true(got.tenant_id != t2);
+
+    /* A correction: a newer bundle of the same call that names the one it supersedes. */
+    bundle_init(&second, 0x102, &call, 101);
+    second.bytes = "{\"call\":{\"id\":\"x\"},\"corrected\":true}";
+    second.score = 91;
+    second.retention_until_ms = 4133980800000;
+    second.supersedes = first.id;
+    second.sealed_ms = first.sealed_ms + 60000;
+    begin(true);
+    assert_int_equal(OPS->bundle_insert(conn, &second), CP_QS_ONE);
+    commit();
+
+    begin(false);
+    assert_int_equal(OPS->bundle_latest_for_call(conn, t1, call.id, &a, &got), CP_QS_ONE);
+    assert_bundle_equal(&got, &second);
+    assert_int_equal(OPS->bundle_superseded_by(conn, first.id, &a, &successor), CP_QS_ONE);
+    assert_non_null(successor);
+    assert_string_equal(successor, second.id);
+    successor = NULL;
+    assert_int_equal(OPS->bundle_superseded_by(conn, second.id, &a, &successor), CP_QS_NONE);
+    assert_null(successor);
+    /* The superseded bundle is still there, unchanged: bundles are never updated. */
+    assert_int_equal(OPS->bundle_get(conn, first.id, &a, &got), CP_QS_ONE);
+    assert_bundle_equal(&got, &first);
+    assert_int_equal(OPS->bundle_get(conn, second.id, &a, &got), CP_QS_ONE);
+    assert_bundle_equal(&got, &second);
+    commit();
+    cp_arena_reset(&a);
+}
+
+static int64_t
+retention_of(int64_t tenant_id, const char *call_id)
+{
+    int64_t ms = -1;
+    begin(false);
+    assert_int_equal(OPS->bundle_retention_for_call(conn, tenant_id, call_id, &ms), CP_QS_ONE);
+    commit();
+    return ms;
+}
+
+static int64_t
+log_size(void)
+{
+    int64_t n = -1;
+    begin(false);
+    assert_int_equal(OPS->log_size(conn, &n), CP_QS_ONE);
+    commit();
+    return n;
+}
+
+static void
+test_store__bundle_retention_and_deletes(void **state)
+{
+    (void)state;
+    int64_t t1 = tenant("t-retention-1"), t2 = tenant("t-retention-2");
+    struct cp_call call, other;
+    insert_call(t1, &call);
+    insert_call(t2, &other);
+
+    /* No bundle yet: ONE with 0, not NONE. */
+    assert_int_equal(retention_of(t1, call.id), 0);
+
+    /* The latest retention of all the call's bundles, not the newest bundle's. */
+    struct cp_bundle longest, newest, theirs, got;
+    bundle_init(&longest, 0x201, &call, 200);
+    longest.retention_until_ms = 4102444800000;
+    bundle_init(&newest, 0x202, &call, 201);
+    newest.retention_until_ms = 3000000000000;
+    newest.sealed_ms = longest.sealed_ms + 1000;
+    newest.supersedes = longest.id;
+    bundle_init(&theirs, 0x203, &other, 202);
+    theirs.retention_until_ms = 4200000000000;
+    begin(true);
+    assert_int_equal(OPS->bundle_insert(conn, &longest), CP_QS_ONE);
+    assert_int_equal(OPS->bundle_insert(conn, &newest), CP_QS_ONE);
+    assert_int_equal(OPS->bundle_insert(conn, &theirs), CP_QS_ONE);
+    commit();
+    assert_int_equal(retention_of(t1, call.id), 4102444800000);
+    assert_int_equal(retention_of(t2, call.id), 0);  /* another tenant: none of its bundles */
+    assert_int_equal(retention_of(t1, other.id), 0); /* nor of another tenant's call */
+    assert_int_equal(retention_of(t2, other.id), 4200000000000);
+
+    /* Log the bundle about to be deleted: its leaf must outlive it. */
+    int64_t size = log_size();
+    begin(true);
+    assert_int_equal(OPS->log_leaf_put(conn, size, longest.id), CP_QS_ONE);
+    commit();
+
+    /* bundle_delete removes exactly the tenant's bundle named: another tenant's id is NONE
+     * and stays. */
+    struct cp_arena a;
+    cp_arena_init(&a);
+    begin(true);
+    assert_int_equal(OPS->bundle_delete(conn, t2, longest.id), CP_QS_NONE);
+    assert_int_equal(OPS->bundle_delete(conn, t1, theirs.id), CP_QS_NONE);
+    assert_int_equal(OPS->bundle_delete(conn, t1, longest.id), CP_QS_ONE);
+    assert_int_equal(OPS->bundle_delete(conn, t1, longest.id), CP_QS_NONE); /* already gone */
+    assert_int_equal(OPS->bundle_delete(conn, t1, "ev_00000000000000000000000000000fff"),
+                     CP_QS_NONE);
+    commit();
+    begin(false);
+    assert_int_equal(OPS->bundle_get(conn, longest.id, &a, &got), CP_QS_NONE);
+    assert_int_equal(OPS->bundle_get(conn, newest.id, &a, &got), CP_QS_ONE);
+    assert_bundle_equal(&got, &newest);
+    assert_int_equal(OPS->bundle_get(conn, theirs.id, &a, &got), CP_QS_ONE);
+    assert_bundle_equal(&got, &theirs);
+    commit();
+    assert_int_equal(log_size(), size + 1);
+    assert_int_equal(retention_of(t1, call.id), 3000000000000);
+
+    /* call_delete: tenant-scoped, and takes the call's recordings' rows with it. */
+    struct cp_recording rec = {.tenant_id = t1,
+                               .recording_id = "rec_1",
+                               .duration_s = 42,
+                               .created_ms = 5,
+                               .updated_ms = 5};
+    snprintf(rec.call_id, sizeof(rec.call_id), "%s", call.id);
+    struct cp_recording their_rec = rec;
+    their_rec.tenant_id = t2;
+    snprintf(their_rec.call_id, sizeof(their_rec.call_id), "%s", other.id);
+    begin(true);
+    assert_int_equal(OPS->recording_upsert(conn, &rec), CP_QS_ONE);
+    assert_int_equal(OPS->recording_upsert(conn, &their_rec), CP_QS_ONE);
+    assert_int_equal(OPS->call_delete(conn, t2, call.id), CP_QS_NONE); /* not t2's call */
+    assert_int_equal(OPS->call_delete(conn, t1, "no-such-call"), CP_QS_NONE);
+    commit();
+
+    struct cp_call got_call;
+    struct cp_recording got_rec;
+    begin(false);
+    assert_int_equal(OPS->call_get(conn, t1, call.id, &a, &got_call), CP_QS_ONE);
+    assert_int_equal(OPS->recording_get(conn, t1, call.id, "rec_1", &a, &got_rec), CP_QS_ONE);
+    commit();
+
+    begin(true);
+    assert_int_equal(OPS->call_delete(conn, t1, call.id), CP_QS_ONE);
+    assert_int_equal(OPS->call_delete(conn, t1, call.id), CP_QS_NONE);
+    commit();
+
+    struct cp_recording *recs = NULL;
+    size_t n_recs = 99;
+    begin(false);
+    assert_int_equal(OPS->call_get(conn, t1, call.id, &a, &got_call), CP_QS_NONE);
+    assert_int_equal(OPS->recording_get(conn, t1, call.id, "rec_1", &a, &got_rec), CP_QS_NONE);
+    assert_int_equal(OPS->recording_list(conn, t1, call.id, &a, &recs, &n_recs), CP_QS_ONE);
+    assert_int_equal(n_recs, 0);
+    /* The other tenant's call and recording are untouched. */
+    assert_int_equal(OPS->call_get(conn, t2, other.id, &a, &got_call), CP_QS_ONE);
+    assert_int_equal(OPS->recording_get(conn, t2, other.id, "rec_1", &a, &got_rec), CP_QS_ONE);
+    /* store.h names only the recordings: the call's bundles are separate records (global,
+     * addressed by capability id) that call_delete leaves to bundle_delete. */
+    assert_int_equal(OPS->bundle_get(conn, newest.id, &a, &got), CP_QS_ONE);
+    commit();
+    cp_arena_reset(&a);
+}
+
+static void
+hash_of(const char *s, struct cp_sha256 *out)
+{
+    cp_crypto_sha256(s, strlen(s), out);
+}
+
+static void
+assert_checkpoint_equal(const struct cp_checkpoint *got, const struct cp_checkpoint *want)
+{
+    assert_int_equal(got->size, want->size);
+    assert_memory_equal(got->root.b, want->root.b, sizeof(want->root.b));
+    assert_string_equal(got->note, want->note);
+    assert_int_equal(got->created_ms, want->created_ms);
+}
+
+/* The log is global (not per tenant), so this expects to be the first test that writes to it:
+ * main() registers it before every other test that puts leaves. */
+static void
+test_store__log_nodes_leaves_checkpoints(void **state)
+{
+    (void)state;
+    struct cp_arena a;
+    cp_arena_init(&a);
+    struct cp_checkpoint got;
+    struct cp_sha256 h;
+
+    /* Empty: size 0, no checkpoint, no node. */
+    assert_int_equal(log_size(), 0);
+    begin(false);
+    assert_int_equal(OPS->checkpoint_latest(conn, &a, &got), CP_QS_NONE);
+    assert_int_equal(OPS->checkpoint_get(conn, 0, &a, &got), CP_QS_NONE);
+    assert_int_equal(OPS->log_node_get(conn, 0, 0, &h), CP_QS_NONE);
+    commit();
+
+    /* Three leaves, the level-0 hashes, the one completed level-1 subtree, and a node far out
+     * (64-bit index, high level) to check nothing is truncated. */
+    struct cp_sha256 l0, l1, l2, n10, far;
+    hash_of("leaf 0", &l0);
+    hash_of("leaf 1", &l1);
+    hash_of("leaf 2", &l2);
+    hash_of("node 1/0", &n10);
+    hash_of("node 40/2^40", &far);
+    const int64_t far_index = (int64_t)1 << 40;
+    begin(true);
+    assert_int_equal(OPS->log_leaf_put(conn, 0, "ev_000000000000000000000000000000a0"), CP_QS_ONE);
+    assert_int_equal(OPS->log_node_put(conn, 0, 0, &l0), CP_QS_ONE);
+    commit();
+    assert_int_equal(log_size(), 1);
+    begin(true);
+    assert_int_equal(OPS->log_leaf_put(conn, 1, "ev_000000000000000000000000000000a1"), CP_QS_ONE);
+    assert_int_equal(OPS->log_node_put(conn, 0, 1, &l1), CP_QS_ONE);
+    assert_int_equal(OPS->log_node_put(conn, 1, 0, &n10), CP_QS_ONE);
+    assert_int_equal(OPS->log_leaf_put(conn, 2, "ev_000000000000000000000000000000a2"), CP_QS_ONE);
+    assert_int_equal(OPS->log_node_put(conn, 0, 2, &l2), CP_QS_ONE);
+    assert_int_equal(OPS->log_node_put(conn, 40, far_index, &far), CP_QS_ONE);
+    commit();
+    assert_int_equal(log_size(), 3);
+
+    struct cp_sha256 out;
+    begin(false);
+    assert_int_equal(OPS->log_node_get(conn, 0, 0, &out), CP_QS_ONE);
+    assert_memory_equal(out.b, l0.b, sizeof(out.b));
+    assert_int_equal(OPS->log_node_get(conn, 0, 1, &out), CP_QS_ONE);
+    assert_memory_equal(out.b, l1.b, sizeof(out.b));
+    assert_int_equal(OPS->log_node_get(conn, 0, 2, &out), CP_QS_ONE);
+    assert_memory_equal(out.b, l2.b, sizeof(out.b));
+    assert_int_equal(OPS->log_node_get(conn, 1, 0, &out), CP_QS_ONE);
+    assert_memory_equal(out.b, n10.b, sizeof(out.b));
+    assert_int_equal(OPS->log_node_get(conn, 40, far_index, &out), CP_QS_ONE);
+    assert_memory_equal(out.b, far.b, sizeof(out.b));
+    assert_int_equal(OPS->log_node_get(conn, 1, 1, &out), CP_QS_NONE); /* not completed */
+    assert_int_equal(OPS->log_node_get(conn, 0, 3, &out), CP_QS_NONE);
+    assert_int_equal(OPS->log_node_get(conn, 40, 0, &out), CP_QS_NONE);
+    commit();
+
+    /* A second put of the same (level, index), or of the same leaf index, is not documented in
+     * store.h; SQLite refuses it as a constraint violation, CP_QS_HARD (and logs an error).
+     * The transaction is then rolled back, as every caller does on HARD, and the first value
+     * stands. A leaf for a bundle id already in the log is refused the same way. */
+    begin(true);
+    assert_int_equal(OPS->log_node_put(conn, 0, 1, &l2), CP_QS_HARD);
+    OPS->rollback(conn);
+    begin(true);
+    assert_int_equal(OPS->log_leaf_put(conn, 2, "ev_000000000000000000000000000000b2"), CP_QS_HARD);
+    OPS->rollback(conn);
+    begin(true);
+    assert_int_equal(OPS->log_leaf_put(conn, 3, "ev_000000000000000000000000000000a2"), CP_QS_HARD);
+    OPS->rollback(conn);
+    begin(false);
+    assert_int_equal(OPS->log_node_get(conn, 0, 1, &out), CP_QS_ONE);
+    commit();
+    assert_memory_equal(out.b, l1.b, sizeof(out.b));
+    assert_int_equal(log_size(), 3);
+
+    /* Checkpoints, put out of order: the latest is the largest size (the log only grows). */
+    struct cp_checkpoint c1 = {
+        .size = 1, .note = "callproof.test/log\n1\nAAAA\n\n\xe2\x80\x94 k x\n", .created_ms = 1001};
+    struct cp_checkpoint c3 = {.size = 3, .note = "note for size 3\n", .created_ms = 1003};
+    struct cp_checkpoint c2 = {.size = 2, .note = "note for size 2\n", .created_ms = 1004};
+    hash_of("root 1", &c1.root);
+    hash_of("root 3", &c3.root);
+    hash_of("root 2", &c2.root);
+    begin(true);
+    assert_int_equal(OPS->checkpoint_put(conn, &c1), CP_QS_ONE);
+    assert_int_equal(OPS->checkpoint_put(conn, &c3), CP_QS_ONE);
+    assert_int_equal(OPS->checkpoint_put(conn, &c2), CP_QS_ONE);
+    commit();
+
+    begin(false);
+    assert_int_equal(OPS->checkpoint_latest(conn, &a, &got), CP_QS_ONE);
+    assert_checkpoint_equal(&got, &c3);
+    assert_int_equal(OPS->checkpoint_get(conn, 1, &a, &got), CP_QS_ONE);
+    assert_checkpoint_equal(&got, &c1);
+    assert_int_equal(OPS->checkpoint_get(conn, 2, &a, &got), CP_QS_ONE);
+    assert_checkpoint_equal(&got, &c2);
+    assert_int_equal(OPS->checkpoint_get(conn, 3, &a, &got), CP_QS_ONE);
+    assert_checkpoint_equal(&got, &c3);
+    assert_int_equal(OPS->checkpoint_get(conn, 4, &a, &got), CP_QS_NONE);
+    commit();
+
+    /* A size already checkpointed: NONE, as documented, and the first one stands. */
+    struct cp_checkpoint again = {.size = 2, .note = "a different note\n", .created_ms = 9999};
+    hash_of("another root", &again.root);
+    begin(true);
+    assert_int_equal(OPS->checkpoint_put(conn, &again), CP_QS_NONE);
+    commit();
+    begin(false);
+    assert_int_equal(OPS->checkpoint_get(conn, 2, &a, &got), CP_QS_ONE);
+    commit();
+    assert_checkpoint_equal(&got, &c2);
+    cp_arena_reset(&a);
+}
+
+struct evidence_txn {
+    enum cp_qs result; /* what the callback returns after its writes */
+    struct cp_bundle bundle;
+    int64_t size; /* log size seen inside */
+};
+
+static enum cp_qs
+evidence_then_fail(struct cp_store_conn *c, void *cls)
+{
+    struct evidence_txn *e = cls;
+    struct cp_checkpoint cp = {.note = "rolled back\n", .created_ms = 1};
+    hash_of("rolled back", &cp.root);
+    assert_int_equal(c->ops->bundle_insert(c, &e->bundle), CP_QS_ONE);
+    assert_int_equal(c->ops->log_size(c, &e->size), CP_QS_ONE);
+    assert_int_equal(c->ops->log_leaf_put(c, e->size, e->bundle.id), CP_QS_ONE);
+    assert_int_equal(c->ops->log_node_put(c, 0, e->size, &cp.root), CP_QS_ONE);
+    cp.size = e->size + 1;
+    assert_int_equal(c->ops->checkpoint_put(c, &cp), CP_QS_ONE);
+    return e->result;
+}
+
+static void
+test_store__failed_seal_leaves_nothing(void **state)
+{
+    (void)state;
+    int64_t t = tenant("t-seal-rollback");
+    struct cp_call call;
+    insert_call(t, &call);
+    struct cp_arena a;
+    cp_arena_init(&a);
+    /* Both ways a callback gives up: a hard error, and a deliberate abort. */
+    const enum cp_qs results[] = {CP_QS_HARD, CP_QS_ABORT};
+    for (size_t i = 0; i < sizeof(results) / sizeof(results[0]); i++) {
+        int64_t before = log_size();
+        struct evidence_txn e = {.result = results[i]};
+        bundle_init(&e.bundle, 0x301, &call, 300);
+        assert_int_equal(cp_store_run(conn, true, evidence_then_fail, &e), results[i]);
+        assert_int_equal(e.size, before);
+
+        struct cp_bundle got;
+        struct cp_checkpoint cp;
+        struct cp_sha256 h;
+        const char *successor = NULL;
+        begin(false);
+        assert_int_equal(OPS->bundle_get(conn, e.bundle.id, &a, &got), CP_QS_NONE);
+        assert_int_equal(OPS->bundle_latest_for_call(conn, t, call.id, &a, &got), CP_QS_NONE);
+        assert_int_equal(OPS->bundle_superseded_by(conn, e.bundle.id, &a, &successor), CP_QS_NONE);
+        assert_int_equal(OPS->log_node_get(conn, 0, before, &h), CP_QS_NONE);
+        assert_int_equal(OPS->checkpoint_get(conn, before + 1, &a, &cp), CP_QS_NONE);
+        commit();
+        assert_int_equal(log_size(), before);
+        assert_int_equal(retention_of(t, call.id), 0);
+    }
+    cp_arena_reset(&a);
+}
+
 int
 main(void)
 {
@@ -470,6 +910,10 @@ main(void)
         cmocka_unit_test(test_store__hard_error_rolls_back),
         cmocka_unit_test(test_store__data_survives_reopen),
         cmocka_unit_test(test_store__list_filters_use_indexes),
+        cmocka_unit_test(test_store__bundles_insert_get_supersede),
+        cmocka_unit_test(test_store__log_nodes_leaves_checkpoints),
+        cmocka_unit_test(test_store__bundle_retention_and_deletes),
+        cmocka_unit_test(test_store__failed_seal_leaves_nothing),
         cmocka_unit_test(test_store__refuses_newer_schema),
         cmocka_unit_test(test_store__postgres_url_refused_clearly),
     };

@@ -196,7 +196,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_CKPT_GET] = "SELECT size, root, note, created_at FROM log_checkpoints WHERE size = ?1",
     [ST_BUNDLE_RETENTION] = "SELECT coalesce(max(retention_until), 0) FROM bundles "
                             "WHERE tenant_id = ?1 AND call_id = ?2",
-    [ST_BUNDLE_DELETE] = "DELETE FROM bundles WHERE id = ?1",
+    [ST_BUNDLE_DELETE] = "DELETE FROM bundles WHERE tenant_id = ?1 AND id = ?2",
     [ST_CALL_DELETE_RECORDINGS] = "DELETE FROM recordings WHERE tenant_id = ?1 AND call_id = ?2",
     [ST_CALL_DELETE] = "DELETE FROM calls WHERE tenant_id = ?1 AND id = ?2",
     /* By server id first, then by the tenant's external id: both are unique per tenant. */
@@ -1638,13 +1638,14 @@ sq_bundle_retention_for_call(struct cp_store_conn *cc, int64_t tenant_id, const 
 }
 
 static enum cp_qs
-sq_bundle_delete(struct cp_store_conn *cc, const char *id)
+sq_bundle_delete(struct cp_store_conn *cc, int64_t tenant_id, const char *id)
 {
     struct sq_conn *c = sq(cc);
     sqlite3_stmt *s = stmt(c, ST_BUNDLE_DELETE);
     if (s == NULL)
         return CP_QS_HARD;
-    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 1, tenant_id);
+    sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
     return exec_change(c, s, "bundle delete");
 }
 
