@@ -24,7 +24,7 @@ SAN     := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sani
 
 SRCS     := $(shell find src -name '*.c' ! -name main.c | sort)
 MAIN_SRC := src/main.c
-HDRS     := $(shell find src -name '*.h' -o -name '*.def' -o -name '*.sql' | sort)
+HDRS     := $(shell find src -name '*.h' -o -name '*.def' -o -name '*.sql' -o -name '*.html' | sort)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 
 # Two flavours built side by side: build/ (release) and build/asan/ (sanitizers).

@@ -10,7 +10,7 @@ set -eu
 
 pkgs="gcc make pkg-config libmicrohttpd-dev libcjson-dev libsqlite3-dev libsodium-dev tzdata"
 if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ]; then
-    pkgs="$pkgs libcmocka-dev curl sqlite3"
+    pkgs="$pkgs libcmocka-dev curl sqlite3 chromium"
     command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 fi
 if [ "${1:-}" = "bench" ]; then

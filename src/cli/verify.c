@@ -15,6 +15,7 @@
  *      GET /v1/log/proof/consistency?first=<export size>&second=<newer size>) leads from the
  *      export's signed root to the newer signed root. So an old export still holds against
  *      today's log: nothing sealed before was changed or removed.
+ * FILE may also be the evidence page saved from a browser (its data block holds the export).
  * The key is --pubkey (base64 of the 32-byte Ed25519 key, or a vkey "name+id+base64"); without
  * it the key embedded in the file is used, with a warning: a forger would embed their own.
  * Exit 0 only when every check passes.
@@ -227,6 +228,18 @@ cp_cli_verify(int argc, char **argv)
         free(newer);
         free(cons);
         return 2;
+    }
+    /* A saved evidence page holds the export in its data block. */
+    static const char mark[] = "<script id=\"export\" type=\"application/json\">";
+    char *block = n < MAX_FILE ? strstr(data, mark) : NULL;
+    if (block != NULL) {
+        block += sizeof(mark) - 1;
+        char *end = strstr(block, "</script>");
+        if (end != NULL) {
+            n = (size_t)(end - block);
+            memmove(data, block, n);
+            data[n] = '\0';
+        }
     }
     struct checks c = {.json = json};
     cp_buf_putc(&c.out, '[');

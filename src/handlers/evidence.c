@@ -2,11 +2,11 @@
  * Reading evidence:
  *   GET /v1/evidence/{id}          the bundle, for its tenant (scope voice:read)
  *   GET /v1/evidence/{id}/export   the self-contained export file (below)
- *   GET /e/{id}                    the same export, no auth: the 128-bit id is the capability
- *   GET /v1/log/checkpoint         the latest signed checkpoint (text/plain, C2SP note)
- *   GET /v1/log/proof/inclusion?index=&size=
- *   GET /v1/log/proof/consistency?first=&second=
- *   GET /v1/keys                   the public keys that sign consents, bundles and checkpoints
+ *   GET /e/{id}                    the evidence page (evidence_page.c), no auth: the 128-bit id is
+ *                                  the capability; /e/{id}.json or Accept: application/json: the
+ * export GET /v1/log/checkpoint         the latest signed checkpoint (text/plain, C2SP note) GET
+ * /v1/log/proof/inclusion?index=&size= GET /v1/log/proof/consistency?first=&second= GET /v1/keys
+ * the public keys that sign consents, bundles and checkpoints
  *
  * The export carries everything a verifier needs offline: the exact signed bytes, the
  * signature, the key, the leaf, an inclusion proof, and the signed checkpoint it is against
@@ -22,6 +22,7 @@
 #include "domain/merkle.h"
 #include "domain/note.h"
 #include "handlers/evidence_log.h"
+#include "handlers/evidence_page.h"
 #include "handlers/handlers.h"
 #include "json/write.h"
 
@@ -221,20 +222,50 @@ cp_h_evidence_export(struct cp_req *req, struct cp_reply *rep)
     cp_req_transact(req, rep, false, evidence_txn, &e);
 }
 
+/* Does the client ask for the export file rather than the page? */
+static bool
+wants_json(const struct cp_req *req)
+{
+    const char *accept = cp_req_header(req, "Accept");
+    return accept != NULL && strstr(accept, "application/json") != NULL &&
+           strstr(accept, "text/html") == NULL;
+}
+
 void
 cp_h_evidence_public(struct cp_req *req, struct cp_reply *rep)
 {
     const char *id = req->params[0];
     size_t n = strlen(id);
-    /* /e/{id}.json names the same export file. */
-    if (n > 5 && strcmp(id + n - 5, ".json") == 0)
+    /* /e/{id}.json (or Accept: application/json) is the export file; /e/{id} the page. */
+    bool json = wants_json(req);
+    if (n > 5 && strcmp(id + n - 5, ".json") == 0) {
         id = cp_arena_strndup(&req->arena, id, n - 5);
+        json = true;
+    }
     struct ev_ctx e = {.id = id, .export_file = true};
-    if (cp_req_transact(req, rep, false, evidence_txn, &e))
-        cp_reply_header(rep, "Content-Disposition",
-                        cp_arena_printf(&req->arena, "inline; filename=\"%s.json\"", id));
+    bool ok = cp_req_transact(req, rep, false, evidence_txn, &e);
     cp_reply_header(rep, "Referrer-Policy", "no-referrer");
     cp_reply_header(rep, "X-Robots-Tag", "noindex");
+    cp_reply_header(rep, "Vary", "Accept");
+    if (json) {
+        if (ok)
+            cp_reply_header(rep, "Content-Disposition",
+                            cp_arena_printf(&req->arena, "inline; filename=\"%s.json\"", id));
+        return;
+    }
+    if (ok && rep->status == 200) {
+        struct cp_buf page = CP_BUF_INIT;
+        cp_evidence_page_write(&page, rep->body.data, rep->body.len);
+        cp_buf_free(&rep->body);
+        rep->body = page;
+        rep->content_type = "text/html; charset=utf-8";
+        cp_reply_header(rep, "Content-Security-Policy", cp_evidence_page_csp());
+    } else if (rep->status == 404) {
+        cp_buf_free(&rep->body);
+        cp_evidence_page_not_found(&rep->body);
+        rep->content_type = "text/html; charset=utf-8";
+        cp_reply_header(rep, "Content-Security-Policy", "default-src 'none'");
+    }
 }
 
 /* ---- the log ---- */

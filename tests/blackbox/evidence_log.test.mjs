@@ -144,7 +144,7 @@ test(`${N} sealed bundles are leaves 0..${N - 1}; after each the signed checkpoi
     const j = JSON.parse(await r.text());
     assert.equal(r.status, 201, JSON.stringify(j));
     assert.equal(j.log_index, i, 'the next leaf');
-    const x = await getJson(srv.base, `/e/${j.evidence_bundle_id}`);
+    const x = await getJson(srv.base, `/e/${j.evidence_bundle_id}.json`);
     assert.equal(x.log.leaf_index, i);
     assert.equal(x.log.tree_size, i + 1, 'exported while the log had i + 1 leaves');
     const note = await checkpointText();
@@ -162,7 +162,7 @@ test(`${N} sealed bundles are leaves 0..${N - 1}; after each the signed checkpoi
 
 test('every export, made now against the full log, verifies in JS and with callproof verify --pubkey', async () => {
   for (let i = 0; i < N; i++) {
-    const x = await getJson(srv.base, `/e/${exportsAtSize[i].bundle_id}`);
+    const x = await getJson(srv.base, `/e/${exportsAtSize[i].bundle_id}.json`);
     assert.equal(x.log.tree_size, N);
     assert.equal(x.bundle, exportsAtSize[i].bundle, 'the sealed bytes never change');
     const cp = verifyExportJs(x);
@@ -251,7 +251,7 @@ test('restart: exit 0, then the same data directory serves the same key, old exp
   const note = await checkpointText(srv2.base);
   const cp = openCheckpoint(note);
   assert.equal(cp.size, N + 1);
-  const x = await getJson(srv2.base, `/e/${j.evidence_bundle_id}`);
+  const x = await getJson(srv2.base, `/e/${j.evidence_bundle_id}.json`);
   verifyExportJs(x);
   verifyWithCli(x, 'after_restart.json');
   // The old export's checkpoint is consistent with the new one.
@@ -313,7 +313,7 @@ test('posts sealed concurrently get distinct consecutive leaves, all verify, and
   assert.equal(cp.size, base + P);
   const leaves = [...afterRestart.leaves];
   for (const a of answers) {
-    const x = await getJson(srv2.base, `/e/${a.evidence_bundle_id}`);
+    const x = await getJson(srv2.base, `/e/${a.evidence_bundle_id}.json`);
     verifyExportJs(x);
     leaves[a.log_index] = exportLeafHash(x);
   }

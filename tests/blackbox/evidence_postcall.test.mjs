@@ -416,8 +416,8 @@ test('the export is the same file on /v1/evidence/{id}/export, /e/{id} (no auth)
   assert.equal(x.log.leaf_index, j.log_index);
   assert.ok(x.log.tree_size > x.log.leaf_index);
   assert.equal(x.superseded_by, null);
-  for (const p of [`/e/${id}`, `/e/${id}.json`]) {
-    const r = await fetch(srv.base + p);
+  for (const [p, headers] of [[`/e/${id}.json`, {}], [`/e/${id}`, { Accept: 'application/json' }]]) {
+    const r = await fetch(srv.base + p, { headers });
     const text = await r.text();
     assert.equal(r.status, 200, `${p}: ${text}`);
     assert.match(r.headers.get('content-type'), /^application\/json/);
@@ -425,12 +425,26 @@ test('the export is the same file on /v1/evidence/{id}/export, /e/{id} (no auth)
     assert.equal(r.headers.get('x-robots-tag'), 'noindex');
     assert.deepEqual(strip(JSON.parse(text)), strip(x), `${p} serves the same export`);
   }
+  // Without asking for JSON, /e/{id} is the page: the export embedded, a strict CSP.
+  const page = await fetch(`${srv.base}/e/${id}`, { headers: { Accept: 'text/html' } });
+  const html = await page.text();
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-type'), /^text\/html; charset=utf-8/);
+  assert.match(page.headers.get('content-security-policy'), /^default-src 'none'; script-src 'sha256-[A-Za-z0-9+/]{43}='; style-src 'sha256-[A-Za-z0-9+/]{43}='/);
+  assert.equal(page.headers.get('referrer-policy'), 'no-referrer');
+  assert.equal(page.headers.get('x-robots-tag'), 'noindex');
+  assert.equal(page.headers.get('cache-control'), 'no-store');
+  const block = /<script id="export" type="application\/json">([\s\S]*?)<\/script>/.exec(html);
+  assert.ok(block, 'the export is embedded');
+  assert.ok(!block[1].includes('<'), 'no < inside the data block');
+  assert.deepEqual(strip(JSON.parse(block[1])), strip(x));
+  assert.doesNotMatch(html.replace(block[0], ''), /<script[^>]+src=|<link[^>]+href=|https?:\/\//i, 'no external scripts, styles or URLs');
 });
 
 test('/e/ with an unknown id is a 404 that reveals nothing: the same answer for a well-formed unknown id, a malformed one and a .json name', async () => {
   const bodies = [];
-  for (const id of ['ev_00000000000000000000000000000000', 'ev_00000000000000000000000000000000.json', 'ev_x', 'nope.json', 'x'.repeat(100)]) {
-    const r = await fetch(`${srv.base}/e/${id}`);
+  for (const id of ['ev_00000000000000000000000000000000.json', 'nope.json', 'ev_00000000000000000000000000000000', 'ev_x', 'x'.repeat(100)]) {
+    const r = await fetch(`${srv.base}/e/${id}`, { headers: { Accept: 'application/json' } });
     const text = await r.text();
     assert.equal(r.status, 404, `/e/${id}: ${text}`);
     assertErrorBody(text, 'not_found');
@@ -440,6 +454,16 @@ test('/e/ with an unknown id is a 404 that reveals nothing: the same answer for 
     bodies.push(text);
   }
   assert.equal(new Set(bodies).size, 1, `every miss answers the same: ${[...new Set(bodies)].join(' | ')}`);
+  // As a page: one HTML 404 for every miss.
+  const pages = [];
+  for (const id of ['ev_00000000000000000000000000000000', 'ev_x', 'x'.repeat(100)]) {
+    const r = await fetch(`${srv.base}/e/${id}`);
+    pages.push(await r.text());
+    assert.equal(r.status, 404);
+    assert.match(r.headers.get('content-type'), /^text\/html/);
+  }
+  assert.equal(new Set(pages).size, 1);
+  assert.match(pages[0], /Not found/);
 });
 
 test('posting the same call_id again seals a new bundle that supersedes the first; the first then names its successor; another tenant\'s call_id is its own', async () => {

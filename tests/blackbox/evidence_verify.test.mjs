@@ -158,9 +158,9 @@ before(async () => {
     const j = await ok(await c.post('/v1/post-call', { ...SEED, call_id: `call_v${i}` }));
     assert.equal(j.log_index, i);
     ids.push(j.evidence_bundle_id);
-    if (i === 2) older = await ok(await fetch(`${srv.base}/e/${j.evidence_bundle_id}`));
+    if (i === 2) older = await ok(await fetch(`${srv.base}/e/${j.evidence_bundle_id}.json`));
   }
-  exp = await ok(await fetch(`${srv.base}/e/${ids[2]}`));
+  exp = await ok(await fetch(`${srv.base}/e/${ids[2]}.json`));
   keys = await ok(await fetch(`${srv.base}/v1/keys`));
   pk = Buffer.from(keys.keys[0].public_key, 'base64');
 });

@@ -42,7 +42,7 @@ test('a sealed bundle and its call are refused deletion until retention_until, a
   assert.equal(afterTry.status, 200);
   assert.deepEqual(afterTry.json.bundle, before.json.bundle);
   assert.equal((await send('GET', '/api/v1/calls/ret-1')).status, 200);
-  assert.equal((await fetch(`${srv.base}/e/${id}`)).status, 200);
+  assert.equal((await fetch(`${srv.base}/e/${id}.json`)).status, 200);
 });
 
 test('a call without evidence is deleted with its recordings, files included', async () => {
