@@ -5,6 +5,7 @@
 #   make test       unit + black-box tests, then the same suite under ASan+UBSan; ends with
 #                   "N passed, M failed"
 #   make bench      benchmarks (not tests): see docs/BENCHMARKS.md
+#   make crashtest  kill -9 under load, 20 cycles (make test runs a 3-cycle form)
 #   make asan       build build/asan/callproof (and its unit tests)
 #   make docs       regenerate docs/ERRORS.md from src/core/errors.def
 #   make format     clang-format every C file;  make lint: check the formatting
@@ -51,7 +52,7 @@ build/tools/errors_md: tools/errors_md.c src/core/errors.def src/core/error.c sr
 	@mkdir -p $(dir $@)
 	@$(CC) $(CPPFLAGS_ALL) $(WARN) -O1 -o $@ tools/errors_md.c src/core/error.c src/core/util.c src/core/log.c src/core/time.c
 
-.PHONY: all build run test bench asan units docs deps deps-test format lint clean
+.PHONY: all build run test bench crashtest asan units docs deps deps-test format lint clean
 all build: build/callproof
 asan: build/asan/callproof $(ASANUNITS)
 units: $(RELUNITS)
@@ -75,6 +76,10 @@ bench:
 	@$(MAKE) --no-print-directory build/callproof
 	@bench/recording_rss.sh 200
 	@bench/postcall_wrk.sh 10
+
+crashtest: deps-test
+	@$(MAKE) --no-print-directory build/callproof
+	@node tests/crash/crashtest.mjs 20
 
 docs: build/tools/errors_md
 	build/tools/errors_md > docs/ERRORS.md
