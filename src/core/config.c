@@ -57,7 +57,7 @@ static const struct setting settings[] = {
         "largest total size of request headers; larger -> 431"),
     INT(max_headers, 8, 1000, "64", "most request headers; more -> 431"),
     INT(max_connections, 4, 100000, "1024",
-        "most open connections in total; more wait in the listen queue"),
+        "most open connections in total; more are closed at once"),
     INT(max_connections_per_ip, 1, 100000, "128",
         "most open connections from one client address; more are closed at once"),
     INT(idle_timeout_s, 1, 3600, "30", "close a connection idle this long (seconds)"),

@@ -39,7 +39,8 @@ struct cp_server {
     struct MHD_Daemon *daemon;
     struct cp_app *app;
     atomic_int in_flight;
-    int listen_fd; /* ours until MHD_quiesce_daemon hands it back, or until stop */
+    atomic_int open_conns; /* connections MHD holds (notify STARTED minus CLOSED) */
+    int listen_fd;         /* ours until MHD_quiesce_daemon hands it back, or until stop */
     bool ipv6;
     char address[128];
 };
@@ -297,6 +298,31 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
     return queue_reply(con, cr, false);
 }
 
+/* At max_connections, a new connection is accepted and closed at once: the client learns at
+ * once and can go elsewhere. (MHD's own limit stops accepting instead, so clients would wait in
+ * the listen backlog for as long as the slots are held.) MHD's limit is set above ours. */
+static enum MHD_Result
+accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)addr;
+    (void)addrlen;
+    struct cp_server *srv = cls;
+    return atomic_load(&srv->open_conns) < srv->app->cfg->max_connections ? MHD_YES : MHD_NO;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *con, void **socket_ctx,
+              enum MHD_ConnectionNotificationCode toe)
+{
+    (void)con;
+    (void)socket_ctx;
+    struct cp_server *srv = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+        atomic_fetch_add(&srv->open_conns, 1);
+    else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
+        atomic_fetch_sub(&srv->open_conns, 1);
+}
+
 static void
 on_completed(void *cls, struct MHD_Connection *con, void **req_cls,
              enum MHD_RequestTerminationCode toe)
@@ -439,15 +465,18 @@ cp_server_run(struct cp_server *srv, struct cp_error *out_err)
     if (cfg->threads > 1)
         pool[0] =
             (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg->threads, NULL};
-    srv->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
-        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->listen_fd, MHD_OPTION_URI_LOG_CALLBACK, uri_log,
-        srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK,
-        identity_unescape, NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->max_connections,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->max_connections_per_ip,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_ARRAY,
-        pool, MHD_OPTION_END);
+    /* Ours is enforced by accept_policy; MHD's, per pool thread, only needs to stay above it. */
+    unsigned mhd_limit = (unsigned)(cfg->max_connections * 2 + 64);
+    srv->daemon =
+        MHD_start_daemon(flags, 0, accept_policy, srv, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
+                         mhd_logger, NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+                         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->listen_fd,
+                         MHD_OPTION_URI_LOG_CALLBACK, uri_log, srv, MHD_OPTION_NOTIFY_COMPLETED,
+                         on_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK, identity_unescape, NULL,
+                         MHD_OPTION_CONNECTION_LIMIT, mhd_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                         (unsigned)cfg->max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
+                         (unsigned)cfg->idle_timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
+                         MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_ARRAY, pool, MHD_OPTION_END);
     if (srv->daemon == NULL) {
         cp_error_set(out_err, CP_ERR_UNAVAILABLE, "listen", "Cannot start serving on %s.",
                      srv->address);

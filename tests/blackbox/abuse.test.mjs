@@ -505,3 +505,43 @@ test('the per-address limit refuses the 21st connection from 127.0.0.2, while 12
   for (const s of [...sockets]) destroy(s);
   await assertCleanExit(srv);
 });
+
+test('at --max-connections a new connection is closed at once, not left waiting in the listen queue; a freed slot serves again', async (t) => {
+  const MAX = 30;
+  const srv = await startServer({ args: ['--max-connections', String(MAX), '--idle-timeout-s', String(IDLE_S)] });
+  servers.push(srv);
+  // MAX slow-header connections (from two addresses, under the per-address limit), kept alive.
+  const held = [];
+  for (let i = 0; i < MAX; i++) {
+    const sock = await open(srv.port, i % 2 ? '127.0.0.20' : '127.0.0.21');
+    record(sock);
+    sock.write(`GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow-${i}: `);
+    held.push({ sock, next: bytes('') });
+  }
+  const stop = trickle(held);
+  await sleep(300);
+  assert.equal(held.filter((c) => c.sock.closedAt !== null).length, 0, 'the first MAX connections are held');
+
+  // One more, from a third address: closed without an answer well before any idle timeout.
+  const t0 = Date.now();
+  const sock = await open(srv.port, '127.0.0.1');
+  record(sock);
+  sock.write(rawHttp('GET', '/v1/health'));
+  await waitFor(() => sock.closedAt !== null, { timeoutMs: 1000 * SLOW, what: 'the connection over the total limit is closed at once' });
+  assert.equal(sock.got, 0, `over the limit but answered: ${sock.text}`);
+  t.diagnostic(`connection ${MAX + 1}: closed after ${sock.closedAt - t0} ms`);
+  destroy(sock);
+
+  // When a held connection goes, a new client is served.
+  destroy(held[0].sock);
+  await waitFor(async () => {
+    try {
+      return (await freshRequest(srv.port, '/v1/health')).res.status === 200;
+    } catch {
+      return false;
+    }
+  }, { timeoutMs: 5000 * SLOW, what: 'served again once a slot is free' });
+  stop();
+  for (const s of [...sockets]) destroy(s);
+  await assertCleanExit(srv);
+});
