@@ -340,14 +340,9 @@ link_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
 void
 cp_h_recording_url(struct cp_req *req, struct cp_reply *rep)
 {
-    for (size_t i = 0; i < req->n_query; i++) {
-        if (strcmp(req->query[i].name, "recordingId") != 0) {
-            cp_reply_err(rep, CP_ERR_BAD_QUERY, req->query[i].name,
-                         "Query parameter '%s' is not known here; use recordingId.",
-                         req->query[i].name);
-            return;
-        }
-    }
+    static const char *const known[] = {"recordingId", NULL};
+    if (!cp_req_query_only(req, rep, known))
+        return;
     struct link_ctx l = {0};
     cp_req_transact(req, rep, false, link_txn, &l);
 }

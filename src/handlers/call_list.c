@@ -50,21 +50,10 @@ cp_call_list_query(struct cp_req *req, struct cp_reply *rep, enum cp_list_style 
                    struct cp_call_filter *f, int64_t *out_page, int64_t *out_page_size)
 {
     const struct names *n = style == CP_LIST_CAMEL ? &camel_names : &snake_names;
-    const char *known[] = {n->campaign, n->state,     n->direction, n->date_from, n->date_to,
-                           n->page,     n->page_size, n->phone,     n->outcome};
-    for (size_t i = 0; i < req->n_query; i++) {
-        bool ok = false;
-        for (size_t k = 0; k < sizeof(known) / sizeof(known[0]) && !ok; k++)
-            ok = strcmp(req->query[i].name, known[k]) == 0;
-        if (!ok) {
-            cp_reply_err(rep, CP_ERR_BAD_QUERY, req->query[i].name,
-                         "Query parameter '%s' is not known here; use %s, %s, %s, %s, %s, %s, "
-                         "%s, %s or %s.",
-                         req->query[i].name, known[0], known[1], known[2], known[3], known[4],
-                         known[5], known[6], known[7], known[8]);
-            return false;
-        }
-    }
+    const char *const known[] = {n->campaign, n->state,     n->direction, n->date_from, n->date_to,
+                                 n->page,     n->page_size, n->phone,     n->outcome,   NULL};
+    if (!cp_req_query_only(req, rep, known))
+        return false;
     memset(f, 0, sizeof(*f));
     const char *v;
     if ((v = cp_req_query(req, n->campaign)) != NULL) {

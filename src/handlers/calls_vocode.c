@@ -46,13 +46,9 @@ end_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
 void
 cp_h_calls_end(struct cp_req *req, struct cp_reply *rep)
 {
-    for (size_t i = 0; i < req->n_query; i++) {
-        if (strcmp(req->query[i].name, "id") != 0) {
-            cp_reply_err(rep, CP_ERR_BAD_QUERY, req->query[i].name,
-                         "Query parameter '%s' is not known here; use id.", req->query[i].name);
-            return;
-        }
-    }
+    static const char *const known[] = {"id", NULL};
+    if (!cp_req_query_only(req, rep, known))
+        return;
     const char *id = cp_req_query(req, "id");
     if (id == NULL || *id == '\0') {
         cp_reply_err(rep, CP_ERR_BAD_QUERY, "id",

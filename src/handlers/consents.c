@@ -239,13 +239,9 @@ list_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
 const char *
 cp_consent_query_phone(struct cp_req *req, struct cp_reply *rep)
 {
-    for (size_t i = 0; i < req->n_query; i++) {
-        if (strcmp(req->query[i].name, "phone") != 0) {
-            cp_reply_err(rep, CP_ERR_BAD_QUERY, req->query[i].name,
-                         "Query parameter '%s' is not known here; use phone.", req->query[i].name);
-            return NULL;
-        }
-    }
+    static const char *const known[] = {"phone", NULL};
+    if (!cp_req_query_only(req, rep, known))
+        return NULL;
     const char *given = cp_req_query(req, "phone"), *phone = NULL;
     struct cp_error err;
     if (given == NULL) {

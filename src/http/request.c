@@ -85,8 +85,12 @@ cp_req_query_only(const struct cp_req *req, struct cp_reply *rep, const char *co
             k++;
         if (allowed[k] == NULL) {
             struct cp_buf known = CP_BUF_INIT;
-            for (k = 0; allowed[k] != NULL; k++)
-                cp_buf_printf(&known, "%s%s", k ? ", " : "", allowed[k]);
+            for (k = 0; allowed[k] != NULL; k++) /* "a", "a or b", "a, b or c" */
+                cp_buf_printf(&known, "%s%s",
+                              k == 0           ? ""
+                              : allowed[k + 1] ? ", "
+                                               : " or ",
+                              allowed[k]);
             if (known.len != 0)
                 cp_reply_err(rep, CP_ERR_BAD_QUERY, name,
                              "Query parameter '%s' is not known here; use %s.", name, known.data);
