@@ -47,26 +47,6 @@ check_sha256_hex(const char *s)
                : "64 lower-case hex characters (a SHA-256)";
 }
 
-static enum cp_qs
-insert_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
-{
-    struct cp_consent *x = t->cls;
-    enum cp_qs qs = c->ops->consent_insert(c, x);
-    if (qs < 0)
-        return qs;
-    if (qs == CP_QS_NONE) { /* an imported id already used (a random one never is) */
-        cp_reply_err(t->rep, CP_ERR_CONFLICT, "consent_id", "A consent with id %s already exists.",
-                     x->id);
-        return CP_QS_NONE;
-    }
-    cp_reply_json(t->rep, 201);
-    struct cp_jw w;
-    cp_jw_init(&w, &t->rep->body);
-    cp_consent_write(&w, t->req, x);
-    cp_reply_header(t->rep, "Location", cp_arena_printf(&t->req->arena, "/v1/consents/%s", x->id));
-    return CP_QS_ONE;
-}
-
 static cJSON *
 str_or_null(const char *s)
 {
@@ -142,17 +122,8 @@ cp_h_capture_verbal(struct cp_req *req, struct cp_reply *rep)
     int64_t now = cp_time_now_ms();
     if (!captured_sent)
         captured = now;
-    /* 0 is "unknown" everywhere in callproof: a capture time must come after it. */
-    if (captured_sent && captured <= 0) {
+    if (!cp_check_event_time(rep, "captured_at", captured, captured_sent, now, "")) {
         cJSON_Delete(scope_json);
-        cp_reply_err(rep, CP_ERR_INVALID_FIELD, "captured_at",
-                     "Field 'captured_at' must be after 1970-01-01T00:00:00Z.");
-        return;
-    }
-    if (captured > now + CP_CLIENT_SKEW_MS) {
-        cJSON_Delete(scope_json);
-        cp_reply_err(rep, CP_ERR_INVALID_FIELD, "captured_at",
-                     "Field 'captured_at' must not be in the future.");
         return;
     }
     if (language == NULL)
@@ -203,5 +174,5 @@ cp_h_capture_verbal(struct cp_req *req, struct cp_reply *rep)
         cp_reply_error(rep, &err);
         return;
     }
-    cp_req_transact(req, rep, true, insert_txn, &x);
+    cp_req_transact(req, rep, true, cp_consent_insert_txn, &x);
 }

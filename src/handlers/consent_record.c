@@ -91,3 +91,40 @@ cp_consent_write(struct cp_jw *w, const struct cp_req *req, const struct cp_cons
     cp_jw_obj_end(w);
     cJSON_Delete(rec);
 }
+
+enum cp_qs
+cp_consent_insert_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
+{
+    struct cp_consent *x = t->cls;
+    enum cp_qs qs = c->ops->consent_insert(c, x);
+    if (qs < 0)
+        return qs;
+    if (qs == CP_QS_NONE) { /* an imported id already used (a random one never is) */
+        cp_reply_err(t->rep, CP_ERR_CONFLICT, "consent_id", "A consent with id %s already exists.",
+                     x->id);
+        return CP_QS_NONE;
+    }
+    cp_reply_json(t->rep, 201);
+    struct cp_jw w;
+    cp_jw_init(&w, &t->rep->body);
+    cp_consent_write(&w, t->req, x);
+    cp_reply_header(t->rep, "Location", cp_arena_printf(&t->req->arena, "/v1/consents/%s", x->id));
+    return CP_QS_ONE;
+}
+
+bool
+cp_check_event_time(struct cp_reply *rep, const char *field, int64_t ms, bool given, int64_t now,
+                    const char *future_why)
+{
+    if (given && ms <= 0) {
+        cp_reply_err(rep, CP_ERR_INVALID_FIELD, field,
+                     "Field '%s' must be after 1970-01-01T00:00:00Z.", field);
+        return false;
+    }
+    if (ms > now + CP_CLIENT_SKEW_MS) {
+        cp_reply_err(rep, CP_ERR_INVALID_FIELD, field, "Field '%s' must not be in the future%s.",
+                     field, future_why);
+        return false;
+    }
+    return true;
+}

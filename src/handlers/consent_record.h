@@ -31,6 +31,19 @@ const char *cp_check_consent_id(const char *s);
  */
 bool cp_consent_seal(struct cp_req *req, cJSON *record, struct cp_consent *c, struct cp_error *err);
 
+/* cp_req_transact body storing the sealed consent t->cls (struct cp_consent *): 201 with the
+ * consent and its Location, or 409 when an imported consent_id is taken. */
+enum cp_qs cp_consent_insert_txn(struct cp_store_conn *c, struct cp_txn_ctx *t);
+
+/*
+ * Check a client's event time (ms) for field: when given, after the epoch (0 means "unknown"
+ * everywhere in callproof); and not more than CP_CLIENT_SKEW_MS ahead of now. future_why is
+ * appended to the "must not be in the future" message ("" or ": because ..."). False with a 400
+ * invalid_field naming the field in rep.
+ */
+bool cp_check_event_time(struct cp_reply *rep, const char *field, int64_t ms, bool given,
+                         int64_t now, const char *future_why);
+
 /* The consent as the API shows it: its fields (from the signed record), valid, revoked_at,
  * revocation_id, and the proof: record_canonical (the exact signed bytes), signature, key_id,
  * public_key (base64). */

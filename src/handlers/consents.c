@@ -73,26 +73,6 @@ cp_consent_phone(const char *given, const char *field, struct cp_arena *a, const
     return true;
 }
 
-static enum cp_qs
-insert_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
-{
-    struct cp_consent *x = t->cls;
-    enum cp_qs qs = c->ops->consent_insert(c, x);
-    if (qs < 0)
-        return qs;
-    if (qs == CP_QS_NONE) { /* an imported id already used (a random one never is) */
-        cp_reply_err(t->rep, CP_ERR_CONFLICT, "consent_id", "A consent with id %s already exists.",
-                     x->id);
-        return CP_QS_NONE;
-    }
-    cp_reply_json(t->rep, 201);
-    struct cp_jw w;
-    cp_jw_init(&w, &t->rep->body);
-    cp_consent_write(&w, t->req, x);
-    cp_reply_header(t->rep, "Location", cp_arena_printf(&t->req->arena, "/v1/consents/%s", x->id));
-    return CP_QS_ONE;
-}
-
 void
 cp_h_consents_create(struct cp_req *req, struct cp_reply *rep)
 {
@@ -135,16 +115,8 @@ cp_h_consents_create(struct cp_req *req, struct cp_reply *rep)
         return;
     }
     int64_t now = cp_time_now_ms();
-    if (captured <= 0) { /* 0 is "unknown" everywhere in callproof */
+    if (!cp_check_event_time(rep, "captured_at", captured, true, now, "")) {
         cJSON_Delete(scope_json);
-        cp_reply_err(rep, CP_ERR_INVALID_FIELD, "captured_at",
-                     "Field 'captured_at' must be after 1970-01-01T00:00:00Z.");
-        return;
-    }
-    if (captured > now + CP_CLIENT_SKEW_MS) {
-        cJSON_Delete(scope_json);
-        cp_reply_err(rep, CP_ERR_INVALID_FIELD, "captured_at",
-                     "Field 'captured_at' must not be in the future.");
         return;
     }
     x.tenant_id = req->auth.tenant_id;
@@ -181,7 +153,7 @@ cp_h_consents_create(struct cp_req *req, struct cp_reply *rep)
         cp_reply_error(rep, &err);
         return;
     }
-    cp_req_transact(req, rep, true, insert_txn, &x);
+    cp_req_transact(req, rep, true, cp_consent_insert_txn, &x);
 }
 
 static enum cp_qs

@@ -358,23 +358,11 @@ id_list(const cJSON *arr, const char *field, size_t max, struct cp_arena *a, con
     return true;
 }
 
-/* A call time the client gave (ms; 0 when absent or null) must be a real instant after the
- * epoch (0 means "unknown" everywhere) and not in the future: a sealed call has happened. */
+/* Was this time field sent (not absent, not null)? Both parse to 0. */
 static bool
-call_time(struct cp_req *req, struct cp_reply *rep, const char *name, int64_t ms, int64_t now)
+given_time(const struct cp_req *req, const char *name)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(req->json, name);
-    if (v != NULL && cJSON_IsString(v) && ms <= 0) {
-        cp_reply_err(rep, CP_ERR_INVALID_FIELD, name,
-                     "Field '%s' must be after 1970-01-01T00:00:00Z.", name);
-        return false;
-    }
-    if (ms > now + CP_CLIENT_SKEW_MS) {
-        cp_reply_err(rep, CP_ERR_INVALID_FIELD, name,
-                     "Field '%s' must not be in the future: a call is sealed after it ends.", name);
-        return false;
-    }
-    return true;
+    return cJSON_IsString(cJSON_GetObjectItemCaseSensitive(req->json, name));
 }
 
 void
@@ -429,8 +417,12 @@ cp_h_post_call(struct cp_req *req, struct cp_reply *rep)
         return;
     }
     p->now_ms = cp_time_now_ms();
-    if (!call_time(req, rep, "started_at", p->started_ms, p->now_ms) ||
-        !call_time(req, rep, "ended_at", p->ended_ms, p->now_ms))
+    /* A sealed call has happened: its times are real instants, not in the future. */
+    static const char why[] = ": a call is sealed after it ends";
+    if (!cp_check_event_time(rep, "started_at", p->started_ms, given_time(req, "started_at"),
+                             p->now_ms, why) ||
+        !cp_check_event_time(rep, "ended_at", p->ended_ms, given_time(req, "ended_at"), p->now_ms,
+                             why))
         return;
     if (p->started_ms && p->ended_ms && p->ended_ms < p->started_ms) {
         cp_reply_err(rep, CP_ERR_INVALID_FIELD, "ended_at",

@@ -95,16 +95,8 @@ cp_h_revoke(struct cp_req *req, struct cp_reply *rep)
         return;
     }
     int64_t now = cp_time_now_ms();
-    if (r.revoked_ms <= 0) { /* 0 is "unknown" everywhere in callproof */
-        cp_reply_err(rep, CP_ERR_INVALID_FIELD, "captured_at",
-                     "Field 'captured_at' must be after 1970-01-01T00:00:00Z.");
+    if (!cp_check_event_time(rep, "captured_at", r.revoked_ms, true, now, ""))
         return;
-    }
-    if (r.revoked_ms > now + CP_CLIENT_SKEW_MS) {
-        cp_reply_err(rep, CP_ERR_INVALID_FIELD, "captured_at",
-                     "Field 'captured_at' must not be in the future.");
-        return;
-    }
     if (!cp_business_days_add(r.revoked_ms, HONOR_BUSINESS_DAYS, &r.honor_by_ms)) {
         cp_reply_err(rep, CP_ERR_INVALID_FIELD, "captured_at",
                      "Field 'captured_at' is outside the years callproof can compute with.");
