@@ -15,6 +15,7 @@
 #include "handlers/consent.h"
 #include "handlers/consent_record.h"
 #include "handlers/handlers.h"
+#include "json/json.h"
 #include "json/spec.h"
 #include "json/write.h"
 
@@ -45,12 +46,6 @@ check_sha256_hex(const char *s)
     return strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64
                ? NULL
                : "64 lower-case hex characters (a SHA-256)";
-}
-
-static cJSON *
-str_or_null(const char *s)
-{
-    return s ? cJSON_CreateString(s) : cJSON_CreateNull();
 }
 
 void
@@ -155,17 +150,17 @@ cp_h_capture_verbal(struct cp_req *req, struct cp_reply *rep)
     cJSON_AddStringToObject(rec, "captured_at", iso);
     cp_time_format_iso_ms(now, iso);
     cJSON_AddStringToObject(rec, "recorded_at", iso);
-    cJSON_AddItemToObject(rec, "call_id", str_or_null(call_id));
+    cJSON_AddItemToObject(rec, "call_id", cp_json_str_or_null(call_id));
     cJSON_AddStringToObject(rec, "language", language);
     cJSON_AddStringToObject(rec, "transcript", transcript);
-    cJSON_AddItemToObject(rec, "agent_disclosure_text", str_or_null(disclosure));
-    cJSON_AddItemToObject(rec, "audio_sha256", str_or_null(audio_sha));
-    cJSON_AddItemToObject(rec, "audio_segment_url", str_or_null(audio_url));
+    cJSON_AddItemToObject(rec, "agent_disclosure_text", cp_json_str_or_null(disclosure));
+    cJSON_AddItemToObject(rec, "audio_sha256", cp_json_str_or_null(audio_sha));
+    cJSON_AddItemToObject(rec, "audio_segment_url", cp_json_str_or_null(audio_url));
     cJSON *cr = cJSON_AddObjectToObject(rec, "classifier_result");
     cJSON_AddStringToObject(cr, "verdict", cp_consent_verdict_name(cls.verdict));
     cJSON_AddStringToObject(cr, "rule", cls.rule);
-    cJSON_AddItemToObject(cr, "matched", str_or_null(cls.matched));
-    cJSON_AddItemToObject(cr, "language", str_or_null(cls.language));
+    cJSON_AddItemToObject(cr, "matched", cp_json_str_or_null(cls.matched));
+    cJSON_AddItemToObject(cr, "language", cp_json_str_or_null(cls.language));
     cJSON_AddStringToObject(cr, "version", cp_consent_classifier_version());
     cJSON_AddBoolToObject(rec, "valid", x.valid);
     bool ok = cp_consent_seal(req, rec, &x, &err);

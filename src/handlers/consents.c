@@ -12,6 +12,7 @@
 #include "handlers/consent.h"
 #include "handlers/consent_record.h"
 #include "handlers/handlers.h"
+#include "json/json.h"
 #include "json/spec.h"
 #include "json/write.h"
 
@@ -143,10 +144,9 @@ cp_h_consents_create(struct cp_req *req, struct cp_reply *rep)
     cJSON_AddStringToObject(rec, "captured_at", iso);
     cp_time_format_iso_ms(now, iso);
     cJSON_AddStringToObject(rec, "recorded_at", iso);
-    cJSON_AddItemToObject(rec, "source", source ? cJSON_CreateString(source) : cJSON_CreateNull());
-    cJSON_AddItemToObject(rec, "evidence_text",
-                          text ? cJSON_CreateString(text) : cJSON_CreateNull());
-    cJSON_AddItemToObject(rec, "evidence_url", url ? cJSON_CreateString(url) : cJSON_CreateNull());
+    cJSON_AddItemToObject(rec, "source", cp_json_str_or_null(source));
+    cJSON_AddItemToObject(rec, "evidence_text", cp_json_str_or_null(text));
+    cJSON_AddItemToObject(rec, "evidence_url", cp_json_str_or_null(url));
     bool ok = cp_consent_seal(req, rec, &x, &err);
     cJSON_Delete(rec);
     if (!ok) {

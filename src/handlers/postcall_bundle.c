@@ -10,12 +10,7 @@
 #include "core/util.h"
 #include "crypto/crypto.h"
 #include "domain/precall.h"
-
-static cJSON *
-str_or_null(const char *s)
-{
-    return s ? cJSON_CreateString(s) : cJSON_CreateNull();
-}
+#include "json/json.h"
 
 static cJSON *
 time_or_null(int64_t ms)
@@ -105,18 +100,18 @@ cp_postcall_bundle(const struct cp_seal_view *v)
     cJSON_AddStringToObject(cj, "call_id", v->call_id);
     cJSON_AddStringToObject(cj, "phone", v->phone);
     cJSON_AddStringToObject(cj, "calling_entity", v->entity);
-    cJSON_AddItemToObject(cj, "calling_number", str_or_null(v->calling_number));
+    cJSON_AddItemToObject(cj, "calling_number", cp_json_str_or_null(v->calling_number));
     cJSON_AddItemToObject(cj, "started_at", time_or_null(v->call->started_ms));
     cJSON_AddItemToObject(cj, "ended_at", time_or_null(v->call->ended_ms));
     cJSON_AddItemToObject(cj, "duration_seconds", int_or_null(v->call->duration_s));
-    cJSON_AddItemToObject(cj, "outcome", str_or_null(v->outcome));
-    cJSON_AddItemToObject(cj, "audio_recording_url", str_or_null(v->audio_url));
+    cJSON_AddItemToObject(cj, "outcome", cp_json_str_or_null(v->outcome));
+    cJSON_AddItemToObject(cj, "audio_recording_url", cp_json_str_or_null(v->audio_url));
     cJSON *dis = cJSON_AddArrayToObject(b, "disclosures");
     for (size_t i = 0; i < v->n_disclosures; i++) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "type", v->disclosures[i].type);
         cJSON_AddItemToObject(o, "at_seconds", int_or_null(v->disclosures[i].at_seconds));
-        cJSON_AddItemToObject(o, "text", str_or_null(v->disclosures[i].text));
+        cJSON_AddItemToObject(o, "text", cp_json_str_or_null(v->disclosures[i].text));
         cJSON_AddItemToArray(dis, o);
     }
     cJSON_AddItemToObject(b, "consents_used", consent_refs(v->used, v->used_rows, v->n_used));
@@ -130,7 +125,7 @@ cp_postcall_bundle(const struct cp_seal_view *v)
         cJSON_AddStringToObject(o, "scope", v->revs[i].scope_all ? "all" : "entity_only");
         cJSON_AddItemToObject(o, "revoked_at", time_or_null(v->revs[i].revoked_ms));
         cJSON_AddItemToObject(o, "honor_by_date", time_or_null(v->revs[i].honor_by_ms));
-        cJSON_AddItemToObject(o, "call_id", str_or_null(v->revs[i].call_id));
+        cJSON_AddItemToObject(o, "call_id", cp_json_str_or_null(v->revs[i].call_id));
         cJSON_AddItemToArray(rv, o);
     }
     cJSON *tj = cJSON_AddObjectToObject(b, "transcript");
@@ -143,7 +138,7 @@ cp_postcall_bundle(const struct cp_seal_view *v)
     } else {
         cJSON_AddNullToObject(tj, "sha256");
     }
-    cJSON_AddItemToObject(tj, "text", str_or_null(v->transcript));
+    cJSON_AddItemToObject(tj, "text", cp_json_str_or_null(v->transcript));
     if (v->audio != NULL) {
         cJSON *rj = cJSON_AddObjectToObject(b, "recording");
         char hex[65];
@@ -193,7 +188,7 @@ cp_postcall_bundle(const struct cp_seal_view *v)
     add_findings(cJSON_AddArrayToObject(comp, "notes"), v->result->notes, v->result->n_notes);
     cJSON_AddItemToObject(b, "sealed_at", time_or_null(v->sealed_ms));
     cJSON_AddItemToObject(b, "retention_until", time_or_null(v->retention_ms));
-    cJSON_AddItemToObject(b, "supersedes", str_or_null(v->supersedes));
+    cJSON_AddItemToObject(b, "supersedes", cp_json_str_or_null(v->supersedes));
     cJSON_AddStringToObject(b, "key_id", v->key_id);
     return b;
 }

@@ -703,3 +703,9 @@ cp_json_parse_object(const char *buf, size_t len, struct cp_error *out_err)
     }
     return root;
 }
+
+cJSON *
+cp_json_str_or_null(const char *s)
+{
+    return s != NULL ? cJSON_CreateString(s) : cJSON_CreateNull();
+}

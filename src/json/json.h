@@ -60,4 +60,7 @@ bool cp_json_utf8_valid(const char *s, size_t len);
  */
 bool cp_json_get_int(const cJSON *item, int64_t *out);
 
+/* A new cJSON string of s, or a JSON null when s is NULL (for records built with cJSON). */
+cJSON *cp_json_str_or_null(const char *s);
+
 #endif
