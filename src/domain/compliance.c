@@ -1366,32 +1366,6 @@ check_disclosures(struct ctx *c)
 
 /* ---- consents ---- */
 
-/* Is name one of the comma-separated items of csv? (as precall.c) */
-static bool
-has_scope(const char *csv, const char *name)
-{
-    size_t n = strlen(name);
-    for (const char *p = csv; p != NULL && *p;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        if (len == n && strncmp(p, name, n) == 0)
-            return true;
-        p = comma ? comma + 1 : NULL;
-    }
-    return false;
-}
-
-static bool
-type_ok(const char *type, enum cp_purpose purpose)
-{
-    if (type == NULL)
-        return false;
-    if (purpose == CP_PURPOSE_TELEMARKETING)
-        return strcmp(type, "prior_express_written") == 0;
-    return strcmp(type, "prior_express_written") == 0 || strcmp(type, "prior_express") == 0 ||
-           strcmp(type, "verbal") == 0;
-}
-
 /* The first condition the consent fails (CP_CR_CONSENT_NOT_FOUND .. CP_CR_CONSENT_SCOPE), or
  * CP_CR_COUNT when it covers the call. */
 static enum cp_compliance_rule_id
@@ -1409,9 +1383,9 @@ consent_problem(const struct ctx *c, const struct cp_compliance_consent *k)
         return CP_CR_CONSENT_AFTER_CALL;
     if (c->start_ms != 0 && k->rec.revoked_ms != 0 && k->rec.revoked_ms <= c->start_ms)
         return CP_CR_CONSENT_REVOKED;
-    if (!type_ok(k->rec.type, c->p.purpose))
+    if (!cp_consent_type_covers(k->rec.type, c->p.purpose))
         return CP_CR_CONSENT_TYPE;
-    if (!has_scope(k->rec.scope, "ai_voice"))
+    if (!cp_consent_scope_has(k->rec.scope, "ai_voice"))
         return CP_CR_CONSENT_SCOPE;
     return CP_CR_COUNT;
 }
@@ -1608,11 +1582,9 @@ lifted(const struct ctx *c, const struct cp_compliance_revocation *r)
     size_t n = capped(c->in->n_consents_used, list, CP_COMPLIANCE_MAX_CONSENTS);
     for (size_t i = 0; i < n; i++) {
         const struct cp_compliance_consent *k = &list[i];
-        if (k->found && k->same_tenant && k->rec.valid &&
-            streq_ci(k->rec.calling_entity, c->in->calling_entity) && k->phone != NULL &&
-            c->in->phone != NULL && strcmp(k->phone, c->in->phone) == 0 &&
-            k->rec.captured_ms > r->rec.revoked_ms && k->rec.captured_ms <= c->start_ms &&
-            (k->rec.revoked_ms == 0 || k->rec.revoked_ms > c->start_ms))
+        if (k->found && k->same_tenant && k->phone != NULL && c->in->phone != NULL &&
+            strcmp(k->phone, c->in->phone) == 0 &&
+            cp_consent_lifts(&k->rec, &r->rec, c->in->calling_entity, c->start_ms))
             return true;
     }
     return false;

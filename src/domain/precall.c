@@ -40,9 +40,8 @@ cp_call_type_parse(const char *s, enum cp_call_type *out)
     return false;
 }
 
-/* Is name one of the comma-separated items of csv? */
-static bool
-has_scope(const char *csv, const char *name)
+bool
+cp_consent_scope_has(const char *csv, const char *name)
 {
     size_t n = strlen(name);
     for (const char *p = csv; p != NULL && *p;) {
@@ -55,22 +54,33 @@ has_scope(const char *csv, const char *name)
     return false;
 }
 
-static bool
-type_ok(const char *type, enum cp_purpose purpose)
+bool
+cp_consent_type_covers(const char *type, enum cp_purpose purpose)
 {
+    if (type == NULL)
+        return false;
     if (purpose == CP_PURPOSE_TELEMARKETING)
         return strcmp(type, "prior_express_written") == 0;
     return strcmp(type, "prior_express_written") == 0 || strcmp(type, "prior_express") == 0 ||
            strcmp(type, "verbal") == 0;
 }
 
+bool
+cp_consent_lifts(const struct cp_precall_consent *c, const struct cp_precall_revocation *r,
+                 const char *calling_entity, int64_t at_ms)
+{
+    return c->valid && c->calling_entity != NULL && calling_entity != NULL &&
+           strcasecmp(c->calling_entity, calling_entity) == 0 && c->captured_ms > r->revoked_ms &&
+           c->captured_ms <= at_ms && (c->revoked_ms == 0 || c->revoked_ms > at_ms);
+}
+
 static bool
 scope_ok(const char *scope, enum cp_purpose purpose, enum cp_call_type type)
 {
     if (type == CP_CALL_AI_VOICE)
-        return has_scope(scope, "ai_voice");
+        return cp_consent_scope_has(scope, "ai_voice");
     if (purpose == CP_PURPOSE_TELEMARKETING)
-        return has_scope(scope, "telemarketing");
+        return cp_consent_scope_has(scope, "telemarketing");
     return true;
 }
 
@@ -93,12 +103,8 @@ cp_precall_decide(const char *calling_entity, enum cp_purpose purpose, enum cp_c
         if (!applies)
             continue;
         bool lifted = false;
-        for (size_t k = 0; k < n_consents && !lifted; k++) {
-            const struct cp_precall_consent *c = &consents[k];
-            lifted = c->valid && strcasecmp(c->calling_entity, calling_entity) == 0 &&
-                     c->captured_ms > r->revoked_ms && c->captured_ms <= now_ms &&
-                     (c->revoked_ms == 0 || c->revoked_ms > now_ms);
-        }
+        for (size_t k = 0; k < n_consents && !lifted; k++)
+            lifted = cp_consent_lifts(&consents[k], r, calling_entity, now_ms);
         if (lifted)
             continue;
         if (out->revocation == NULL || r->revoked_ms < out->revocation->revoked_ms)
@@ -126,7 +132,7 @@ cp_precall_decide(const char *calling_entity, enum cp_purpose purpose, enum cp_c
         if (!usable)
             continue;
         any = true;
-        if (type_ok(c->type, purpose) && scope_ok(c->scope, purpose, type) &&
+        if (cp_consent_type_covers(c->type, purpose) && scope_ok(c->scope, purpose, type) &&
             (out->consent == NULL || c->captured_ms > out->consent->captured_ms))
             out->consent = c;
     }

@@ -70,6 +70,17 @@ bool cp_purpose_parse(const char *s, enum cp_purpose *out);
 const char *cp_purpose_name(enum cp_purpose p);
 bool cp_call_type_parse(const char *s, enum cp_call_type *out);
 
+/* Is name one of the items of a consent's comma-separated scope? */
+bool cp_consent_scope_has(const char *csv, const char *name);
+/* Does a consent of this type (NULL: none) cover a call for this purpose? Telemarketing needs
+ * prior express written consent; other purposes any prior express consent. */
+bool cp_consent_type_covers(const char *type, enum cp_purpose purpose);
+/* Does consent c lift revocation r for calling_entity at at_ms? A valid consent for the entity,
+ * captured after the revocation, by at_ms, and not itself revoked by then, starts a new
+ * relationship. (Rule 1 above; compliance applies the same rule at the start of a call.) */
+bool cp_consent_lifts(const struct cp_precall_consent *c, const struct cp_precall_revocation *r,
+                      const char *calling_entity, int64_t at_ms);
+
 /* Decide (see the rules above). Calling entities compare case-insensitively. */
 void cp_precall_decide(const char *calling_entity, enum cp_purpose purpose, enum cp_call_type type,
                        int64_t now_ms, const struct cp_precall_consent *consents, size_t n_consents,
