@@ -100,15 +100,13 @@ apply(struct cp_config *c, const struct setting *s, const char *value, char *err
         memcpy(base, value, strlen(value) + 1);
         return true;
     }
-    errno = 0;
-    char *end = NULL;
-    long long v = strtoll(value, &end, 10);
-    if (errno != 0 || end == value || *end != '\0' || v < s->min || v > s->max) {
+    int64_t v;
+    if (!cp_parse_int(value, s->min, s->max, &v)) {
         snprintf(err, n, "%s: '%s' is not an integer between %lld and %lld", s->name, value,
                  (long long)s->min, (long long)s->max);
         return false;
     }
-    memcpy(base, &(int64_t){v}, sizeof(int64_t));
+    memcpy(base, &v, sizeof(v));
     return true;
 }
 

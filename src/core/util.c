@@ -4,6 +4,7 @@
  */
 #include "core/util.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,4 +91,16 @@ cp_utf8_trim_tail(char *s)
         return;
     if (need != cont) /* the last sequence is cut short (or is stray continuation bytes) */
         s[i - 1] = '\0';
+}
+
+bool
+cp_parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+    errno = 0;
+    char *end = NULL;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
 }

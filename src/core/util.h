@@ -39,5 +39,8 @@ int cp_hex_digit(char c);
 void cp_hex_encode(const uint8_t *in, size_t n, char *out);
 /* Decode exactly 2n lowercase/uppercase hex chars into n bytes. Returns false on any bad char. */
 bool cp_hex_decode(const char *in, size_t n_chars, uint8_t *out);
+/* Parse all of s as a decimal integer (strtoll's syntax) within [lo, hi] into *out; false (and
+ * *out untouched) otherwise. For settings, not for untrusted wire input. */
+bool cp_parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out);
 
 #endif

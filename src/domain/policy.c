@@ -4,9 +4,7 @@
 #include "domain/policy.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/util.h"
@@ -33,18 +31,6 @@ void
 cp_policies_init(struct cp_policies *ps)
 {
     memset(ps, 0, sizeof(*ps));
-}
-
-static bool
-parse_int(const char *v, long long lo, long long hi, long long *out)
-{
-    errno = 0;
-    char *end = NULL;
-    long long x = strtoll(v, &end, 10);
-    if (errno != 0 || end == v || *end != '\0' || x < lo || x > hi)
-        return false;
-    *out = x;
-    return true;
 }
 
 /* Split a comma-separated list into trimmed items of at most item_max - 1 bytes each. Calls
@@ -156,9 +142,9 @@ cp_policies_set(struct cp_policies *ps, const char *key, const char *value, char
                  CP_POLICY_MAX_TENANTS);
         return false;
     }
-    long long x = 0;
+    int64_t x = 0;
     if (strcmp(setting, "retention_years") == 0) {
-        if (!parse_int(value, 1, 100, &x))
+        if (!cp_parse_int(value, 1, 100, &x))
             goto bad;
         t->retention_years = x;
         return true;
@@ -171,7 +157,7 @@ cp_policies_set(struct cp_policies *ps, const char *key, const char *value, char
     }
     for (size_t i = 0; i < CP_ARRAY_LEN(int_params); i++) {
         if (strcmp(c, int_params[i].name) == 0) {
-            if (!parse_int(value, 0, 86400, &x))
+            if (!cp_parse_int(value, 0, 86400, &x))
                 goto bad;
             int v = (int)x;
             memcpy((char *)&t->params + int_params[i].offset, &v, sizeof(v));
@@ -192,7 +178,7 @@ cp_policies_set(struct cp_policies *ps, const char *key, const char *value, char
         return true;
     }
     if (strncmp(c, "weight.", 7) == 0 && rule_index(c + 7) >= 0) {
-        if (!parse_int(value, 0, 100, &x))
+        if (!cp_parse_int(value, 0, 100, &x))
             goto bad;
         t->params.weight[rule_index(c + 7)] = (int)x;
         return true;
