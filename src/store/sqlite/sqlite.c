@@ -279,6 +279,21 @@ done(sqlite3_stmt *s)
     sqlite3_clear_bindings(s);
 }
 
+/* Step a prepared, bound statement that answers one integer row (an aggregate): ONE with it in
+ * *out, or the error. */
+static enum cp_qs
+step_int64(struct sq_conn *c, sqlite3_stmt *s, const char *what, int64_t *out)
+{
+    int rc = sqlite3_step(s);
+    enum cp_qs qs = CP_QS_ONE;
+    if (rc == SQLITE_ROW)
+        *out = sqlite3_column_int64(s, 0);
+    else
+        qs = qs_from_rc(c, rc, what);
+    done(s);
+    return qs;
+}
+
 /* Step a statement expected to produce no row; returns ONE if it changed rows, else NONE. */
 static enum cp_qs
 exec_change(struct sq_conn *c, sqlite3_stmt *s, const char *what)
@@ -669,14 +684,7 @@ sq_key_count(struct cp_store_conn *cc, int64_t *out_n)
     sqlite3_stmt *s = stmt(c, ST_KEY_COUNT);
     if (s == NULL)
         return CP_QS_HARD;
-    int rc = sqlite3_step(s);
-    enum cp_qs qs = CP_QS_ONE;
-    if (rc == SQLITE_ROW)
-        *out_n = sqlite3_column_int64(s, 0);
-    else
-        qs = qs_from_rc(c, rc, "key count");
-    done(s);
-    return qs;
+    return step_int64(c, s, "key count", out_n);
 }
 
 /* ---- idempotency ---- */
@@ -1501,14 +1509,7 @@ sq_log_size(struct cp_store_conn *cc, int64_t *out_size)
     sqlite3_stmt *s = stmt(c, ST_LOG_SIZE);
     if (s == NULL)
         return CP_QS_HARD;
-    int rc = sqlite3_step(s);
-    enum cp_qs qs = CP_QS_ONE;
-    if (rc == SQLITE_ROW)
-        *out_size = sqlite3_column_int64(s, 0);
-    else
-        qs = qs_from_rc(c, rc, "log size");
-    done(s);
-    return qs;
+    return step_int64(c, s, "log size", out_size);
 }
 
 static enum cp_qs
@@ -1627,14 +1628,7 @@ sq_bundle_retention_for_call(struct cp_store_conn *cc, int64_t tenant_id, const 
         return CP_QS_HARD;
     sqlite3_bind_int64(s, 1, tenant_id);
     sqlite3_bind_text(s, 2, call_id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    enum cp_qs qs = CP_QS_ONE;
-    if (rc == SQLITE_ROW)
-        *out_ms = sqlite3_column_int64(s, 0);
-    else
-        qs = qs_from_rc(c, rc, "bundle retention");
-    done(s);
-    return qs;
+    return step_int64(c, s, "bundle retention", out_ms);
 }
 
 static enum cp_qs
