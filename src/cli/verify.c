@@ -32,6 +32,7 @@
 #include "crypto/crypto.h"
 #include "domain/merkle.h"
 #include "domain/note.h"
+#include "handlers/evidence_log.h"
 #include "json/canonical.h"
 #include "json/json.h"
 
@@ -114,6 +115,19 @@ b64_32(const char *s, uint8_t out[32])
            n == 32;
 }
 
+/* A proof: a JSON array of at most CP_MERKLE_MAX_PATH base64 SHA-256 hashes, into path. */
+static bool
+proof_path(const cJSON *arr, struct cp_sha256 path[CP_MERKLE_MAX_PATH], size_t *np)
+{
+    *np = 0;
+    if (!cJSON_IsArray(arr) || cJSON_GetArraySize(arr) > CP_MERKLE_MAX_PATH)
+        return false;
+    for (const cJSON *h = arr->child; h != NULL; h = h->next)
+        if (!b64_32(cJSON_IsString(h) ? h->valuestring : NULL, path[(*np)++].b))
+            return false;
+    return true;
+}
+
 static void
 usage(FILE *out)
 {
@@ -159,12 +173,9 @@ check_newer(struct checks *c, const char *note, size_t note_n, const char *cons,
     struct cp_sha256 path[CP_MERKLE_MAX_PATH];
     size_t np = 0;
     /* The sizes come from the signed checkpoints; the proof file must name the same ones. */
-    bool ok = note_ok && size > 0 && cJSON_IsArray(proof) &&
-              cJSON_GetArraySize(proof) <= CP_MERKLE_MAX_PATH &&
+    bool ok = note_ok && size > 0 && proof_path(proof, path, &np) &&
               (first == NULL || (cp_json_get_int(first, &f) && (uint64_t)f == size)) &&
               (second == NULL || (cp_json_get_int(second, &s) && (uint64_t)s == nsize));
-    for (const cJSON *h = ok ? proof->child : NULL; h != NULL && ok; h = h->next)
-        ok = b64_32(cJSON_IsString(h) ? h->valuestring : NULL, path[np++].b);
     ok = ok && cp_merkle_verify_consistency(size, nsize, root, &nroot, path, np);
     snprintf(detail, sizeof(detail), "tree of %llu is a prefix of the tree of %llu",
              (unsigned long long)size, (unsigned long long)nsize);
@@ -301,7 +312,7 @@ cp_cli_verify(int argc, char **argv)
                   strspn(sig_hex, "0123456789abcdef") == 128 && cp_hex_decode(sig_hex, 128, sig.b);
     if (sig_ok) {
         struct cp_buf msg = CP_BUF_INIT;
-        cp_buf_puts(&msg, "callproof/evidence/v1\n");
+        cp_buf_puts(&msg, CP_EVIDENCE_DOMAIN);
         cp_buf_puts(&msg, bundle);
         sig_ok = cp_crypto_ed25519_verify(&pk, msg.data, msg.len, &sig);
         cp_buf_free(&msg);
@@ -336,21 +347,16 @@ cp_cli_verify(int argc, char **argv)
 
     /* 5. inclusion: the leaf is recomputed here; size and root come from the signed note */
     struct cp_buf leaf = CP_BUF_INIT;
-    char shex[65];
-    cp_hex_encode(bh.b, sizeof(bh.b), shex);
-    cp_buf_printf(&leaf, "callproof/evidence-leaf/v1\n%s\n%s\n", shex, sig_hex ? sig_hex : "");
     struct cp_sha256 leaf_hash;
-    cp_merkle_leaf_hash(leaf.data, leaf.len, &leaf_hash);
+    cp_evidence_leaf(bundle, sig_hex ? sig_hex : "", &leaf, &leaf_hash); /* as the server does */
     cp_buf_free(&leaf);
     const cJSON *idx = cJSON_GetObjectItemCaseSensitive(logj, "leaf_index");
     const cJSON *proof = cJSON_GetObjectItemCaseSensitive(logj, "inclusion_proof");
     int64_t index = -1;
     struct cp_sha256 path[CP_MERKLE_MAX_PATH];
     size_t np = 0;
-    bool proof_ok = cp_ok && cp_json_get_int(idx, &index) && index >= 0 && cJSON_IsArray(proof) &&
-                    cJSON_GetArraySize(proof) <= CP_MERKLE_MAX_PATH;
-    for (const cJSON *h = proof_ok ? proof->child : NULL; h != NULL && proof_ok; h = h->next)
-        proof_ok = b64_32(cJSON_IsString(h) ? h->valuestring : NULL, path[np++].b);
+    bool proof_ok =
+        cp_ok && cp_json_get_int(idx, &index) && index >= 0 && proof_path(proof, path, &np);
     proof_ok =
         proof_ok && cp_merkle_verify_inclusion((uint64_t)index, size, &leaf_hash, path, np, &root);
     char detail[96];
