@@ -29,6 +29,7 @@ extern const char cp_evidence_page_html[];
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static char csp[600];      /* the header */
 static char csp_meta[512]; /* the same without frame-ancestors (ignored in a meta tag) */
+static const char *csp_mark, *export_mark; /* where they are in the page */
 
 /* base64 SHA-256 of the text between the last `open` and the next `close`. */
 static void
@@ -57,6 +58,9 @@ init(void)
              "base-uri 'none'; form-action 'none'",
              script, style);
     snprintf(csp, sizeof(csp), "%s; frame-ancestors 'none'", csp_meta);
+    csp_mark = strstr(cp_evidence_page_html, CSP_MARK);
+    export_mark = strstr(cp_evidence_page_html, EXPORT_MARK);
+    CP_ASSERT(csp_mark != NULL && export_mark != NULL && csp_mark < export_mark);
 }
 
 const char *
@@ -70,9 +74,7 @@ void
 cp_evidence_page_write(struct cp_buf *out, const char *export_json, size_t n)
 {
     pthread_once(&once, init);
-    const char *page = cp_evidence_page_html;
-    const char *m1 = strstr(page, CSP_MARK), *m2 = strstr(page, EXPORT_MARK);
-    CP_ASSERT(m1 != NULL && m2 != NULL && m1 < m2);
+    const char *page = cp_evidence_page_html, *m1 = csp_mark, *m2 = export_mark;
     cp_buf_append(out, page, (size_t)(m1 - page));
     cp_buf_printf(out, "<meta http-equiv=\"Content-Security-Policy\" content=\"%s\">", csp_meta);
     const char *p = m1 + strlen(CSP_MARK);
