@@ -163,8 +163,7 @@ audio_check(struct cp_req *req, struct cp_reply *rep, struct audio_ctx *a)
     struct cp_txn_ctx t = {.req = req, .rep = rep, .cls = a};
     enum cp_qs qs = cp_store_run(c, false, check_wrap, &t);
     if (qs < 0) {
-        cp_reply_err(rep, qs == CP_QS_SOFT ? CP_ERR_UNAVAILABLE : CP_ERR_INTERNAL, NULL,
-                     "Could not check the recording; nothing was saved. Please retry.");
+        cp_reply_store_failure(rep, c, qs, "Could not check the recording");
         return false;
     }
     return qs == CP_QS_ONE;

@@ -175,8 +175,7 @@ authenticate(struct cp_req *req, struct cp_reply *rep)
     struct key_lookup k = {.id = &id};
     enum cp_qs qs = cp_store_run(c, false, key_get_txn, &k);
     if (qs < 0) {
-        cp_reply_err(rep, CP_ERR_UNAVAILABLE, NULL, "Could not check the API key. Please retry.");
-        cp_reply_header(rep, "Retry-After", "1");
+        cp_reply_store_failure(rep, c, qs, "Could not check the API key");
         return false;
     }
     /* Hash and compare even for an unknown key id, so timing does not reveal which ids exist. */

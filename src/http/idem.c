@@ -193,10 +193,7 @@ cp_idem_before_digest(struct cp_req *req, struct cp_reply *rep, const struct cp_
     struct lookup l = {.req = req, .rep = rep};
     enum cp_qs qs = cp_store_run(c, false, lookup_txn, &l);
     if (qs < 0) {
-        cp_reply_err(rep, qs == CP_QS_SOFT ? CP_ERR_UNAVAILABLE : CP_ERR_INTERNAL, NULL,
-                     "Could not check the Idempotency-Key. Please retry.");
-        if (qs == CP_QS_SOFT)
-            cp_reply_header(rep, "Retry-After", "1");
+        cp_reply_store_failure(rep, c, qs, "Could not check the Idempotency-Key");
         return false;
     }
     return qs == CP_QS_NONE;

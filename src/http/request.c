@@ -171,16 +171,27 @@ cp_req_transact(struct cp_req *req, struct cp_reply *rep, bool write, cp_req_txn
         return true;
     if (qs == CP_QS_ABORT)
         return false; /* rolled back on purpose; the reply says why */
-    if (qs == CP_QS_SOFT) {
+    cp_reply_store_failure(rep, c, qs, "The server could not complete the request");
+    return false;
+}
+
+void
+cp_reply_store_failure(struct cp_reply *rep, const struct cp_store_conn *c, enum cp_qs qs,
+                       const char *what)
+{
+    if (qs == CP_QS_HARD && c->cause == CP_CAUSE_FULL) {
+        cp_reply_err(rep, CP_ERR_INSUFFICIENT_STORAGE, NULL,
+                     "%s: the server is out of storage space; nothing was saved. Retry later.",
+                     what);
+        cp_reply_header(rep, "Retry-After", "60");
+    } else if (qs == CP_QS_SOFT || c->cause == CP_CAUSE_DOWN) {
         cp_reply_err(rep, CP_ERR_UNAVAILABLE, NULL,
-                     "The store is busy; nothing was saved. Please retry.");
+                     "%s: the store is busy or unreachable; nothing was saved. Please retry.",
+                     what);
         cp_reply_header(rep, "Retry-After", "1");
     } else {
-        cp_reply_err(rep, CP_ERR_INTERNAL, NULL,
-                     "The server could not complete the request; nothing was saved. Please "
-                     "retry.");
+        cp_reply_err(rep, CP_ERR_INTERNAL, NULL, "%s; nothing was saved. Please retry.", what);
     }
-    return false;
 }
 
 void

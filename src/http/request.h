@@ -158,6 +158,15 @@ bool cp_req_query_only(const struct cp_req *req, struct cp_reply *rep, const cha
 struct cp_store_conn *cp_req_conn(struct cp_req *req, struct cp_reply *rep);
 
 /*
+ * Answer a failed store transaction (qs < 0, not ABORT) as the client should see it: a full
+ * disk is 507, a conflict that outlived the retries or an unreachable database is 503 with
+ * Retry-After, anything else 500. what says what could not be done ("Could not check the API
+ * key"); every answer adds that nothing was saved.
+ */
+void cp_reply_store_failure(struct cp_reply *rep, const struct cp_store_conn *c, enum cp_qs qs,
+                            const char *what);
+
+/*
  * Run fn in a store transaction for this request, and, when the request carries an
  * Idempotency-Key and fn leaves a 2xx reply in rep, save that reply under the key in the same
  * transaction: the effect and the record of it commit together or not at all. fn builds the

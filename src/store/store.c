@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "store/backend.h"
+#include "store/fault.h"
 
 struct cp_store {
     const struct cp_store_backend *backend;
@@ -24,6 +25,7 @@ struct cp_store {
     pthread_mutex_t lock;
     struct cp_store_conn *free_list;
     int n_open;
+    bool inject_faults;
 };
 
 static bool
@@ -115,7 +117,21 @@ cp_store_acquire(struct cp_store *s, struct cp_error *out_err)
     }
     c->store = s;
     c->next_free = NULL;
+    pthread_mutex_lock(&s->lock);
+    if (s->inject_faults)
+        cp_store_fault_wrap(c);
+    pthread_mutex_unlock(&s->lock);
     return c;
+}
+
+void
+cp_store_inject_faults(struct cp_store *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->inject_faults = true;
+    for (struct cp_store_conn *c = s->free_list; c != NULL; c = c->next_free)
+        cp_store_fault_wrap(c);
+    pthread_mutex_unlock(&s->lock);
 }
 
 void
@@ -142,6 +158,7 @@ cp_store_run(struct cp_store_conn *c, bool write, cp_txn_fn fn, void *cls)
             struct timespec ts = {0, (long)(1000000L << (attempt - 1))};
             nanosleep(&ts, NULL);
         }
+        c->cause = CP_CAUSE_OTHER;
         qs = c->ops->begin(c, write);
         if (qs == CP_QS_SOFT)
             continue;

@@ -308,11 +308,21 @@ struct cp_store_ops {
                                  struct cp_checkpoint *out);
 };
 
+/* Why the last HARD failure on a connection happened, when the backend knows: the HTTP layer
+ * answers 507 for a full disk and 503 + Retry-After for an unreachable database instead of
+ * 500. Backends set it where they return HARD; begin() clears it. */
+enum cp_store_cause {
+    CP_CAUSE_OTHER = 0,
+    CP_CAUSE_FULL, /* out of disk space (SQLITE_FULL, ENOSPC, PostgreSQL 53100) */
+    CP_CAUSE_DOWN, /* the database cannot be reached right now */
+};
+
 /* The connection's public head; backends embed it first in their own connection struct. */
 struct cp_store_conn {
     const struct cp_store_ops *ops;
     struct cp_store *store;
     struct cp_store_conn *next_free; /* pool link, owned by store.c */
+    enum cp_store_cause cause;
 };
 
 /*
@@ -343,5 +353,9 @@ typedef enum cp_qs (*cp_txn_fn)(struct cp_store_conn *c, void *cls);
  * than overwriting its own outputs. Returns fn's final status (>= 0 on commit).
  */
 enum cp_qs cp_store_run(struct cp_store_conn *c, bool write, cp_txn_fn fn, void *cls);
+
+/* Tests only: wrap every connection of s, open or opened later, with the fault-injecting
+ * operations of store/fault.h. */
+void cp_store_inject_faults(struct cp_store *s);
 
 #endif

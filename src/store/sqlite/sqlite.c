@@ -10,6 +10,7 @@
  *
  * Statements are prepared once per connection and cached (enum stmt_id indexes the cache).
  */
+#include <errno.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -253,6 +254,9 @@ qs_from_rc(struct sq_conn *c, int rc, const char *what)
     int primary = rc & 0xff;
     if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
         return CP_QS_SOFT;
+    if (primary == SQLITE_FULL ||
+        (primary == SQLITE_IOERR && sqlite3_system_errno(c->db) == ENOSPC))
+        c->head.cause = CP_CAUSE_FULL;
     cp_log(CP_LOG_ERROR, "sqlite: %s: %s (rc=%d)", what, sqlite3_errmsg(c->db), rc);
     return CP_QS_HARD;
 }
