@@ -61,6 +61,9 @@ static const struct setting settings[] = {
     INT(max_connections_per_ip, 1, 100000, "128",
         "most open connections from one client address; more are closed at once"),
     INT(idle_timeout_s, 1, 3600, "30", "close a connection idle this long (seconds)"),
+    INT(header_timeout_s, 1, 3600, "10",
+        "cut off a connection whose request line and headers take longer (seconds; on a "
+        "kept-alive connection, counted after idle-timeout-s)"),
     INT(body_timeout_s, 1, 3600, "60",
         "cut off a request whose headers and body take longer (seconds)"),
     INT(shutdown_timeout_s, 1, 3600, "30",

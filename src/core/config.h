@@ -35,6 +35,7 @@ struct cp_config {
     int64_t max_connections;
     int64_t max_connections_per_ip;
     int64_t idle_timeout_s;
+    int64_t header_timeout_s;
     int64_t body_timeout_s;
     int64_t shutdown_timeout_s;
     int64_t idempotency_ttl_hours;

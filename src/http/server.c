@@ -8,7 +8,12 @@
  *     per-request state), and the identity unescaper is installed, because MHD's own decoding
  *     truncates at %00 and turns %2e%2e%2f into ../. dispatch.c decodes strictly instead.
  *   - MHD has no body limit and its idle timeout is reset by every byte (a trickling client
- *     stays forever), so body size and an absolute per-request deadline are enforced here.
+ *     stays forever), so body size and absolute deadlines are enforced here: a reaper thread
+ *     shuts down connections whose headers are late (header_timeout_s), and a request older
+ *     than body_timeout_s is closed when its next body bytes arrive.
+ *   - An over-limit body is read and discarded up to DISCARD_MAX before the 413 is sent:
+ *     closing with unread bytes makes the kernel send a reset, which drops the 413 before the
+ *     client reads it.
  *   - Framing checks (duplicate Content-Length, CL + TE) live in dispatch.c: 0.9.75 accepts
  *     both and uses the first header.
  * Per request: uri_log (allocate) -> access handler (headers: cp_http_begin; body chunks;
@@ -20,7 +25,9 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +42,20 @@
 #include "http/dispatch.h"
 #include "http/route.h"
 
+/*
+ * A connection as the header reaper sees it. fd is our dup() of the socket: shutdown() on it
+ * cuts the connection MHD holds, and since we close it only when MHD reports the connection
+ * closed, its number can never belong to another connection while it is listed.
+ */
+struct conn_watch {
+    struct conn_watch *prev, *next;
+    int fd;
+    int64_t waiting_since_ms; /* connected, or answered its last request */
+    int64_t allowed_ms;       /* how long it may take to complete the next header block */
+    bool in_request;          /* headers complete: the body deadline applies instead */
+    bool cut;
+};
+
 struct cp_server {
     struct MHD_Daemon *daemon;
     struct cp_app *app;
@@ -43,6 +64,12 @@ struct cp_server {
     int listen_fd;         /* ours until MHD_quiesce_daemon hands it back, or until stop */
     bool ipv6;
     char address[128];
+    /* The header reaper: every watched connection, and the thread that cuts late ones. */
+    pthread_mutex_t watch_lock;
+    pthread_cond_t reaper_wake;
+    struct conn_watch *watches;
+    bool reaper_running, reaper_stop;
+    pthread_t reaper;
 };
 
 struct conn_req {
@@ -59,12 +86,20 @@ struct conn_req {
     bool began;     /* cp_http_begin ran */
     bool too_large; /* body went over the limit: discard the rest, answer 413 */
     bool refused;   /* a streaming route refused the body: discard the rest, send rep */
+    bool held;      /* answered before the body: discard the body, then send rep */
     bool answered;  /* a reply was queued */
 };
 
 /* Uploads are cut off only if slower than this on average (on top of body_timeout_s), so a
  * 512 MiB recording over a modest link is not refused for taking minutes. */
 #define STREAM_MIN_BYTES_PER_S (64 * 1024)
+
+/* Over-limit body bytes read and thrown away so the 413 reaches the client; past this the
+ * connection is cut (an endless body gets no answer: 0.9.75 cannot answer mid-body). */
+#define DISCARD_MAX (16 * 1024 * 1024)
+
+/* How often the reaper looks for late headers. */
+#define REAP_EVERY_MS 250
 
 const char *
 cp_server_mhd_version(void)
@@ -206,11 +241,147 @@ queue_reply(struct MHD_Connection *con, struct conn_req *cr, bool must_close)
     return r;
 }
 
+static void
+watch_unlink(struct cp_server *srv, struct conn_watch *w)
+{
+    if (w->prev != NULL)
+        w->prev->next = w->next;
+    else
+        srv->watches = w->next;
+    if (w->next != NULL)
+        w->next->prev = w->prev;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *con, void **socket_ctx,
+              enum MHD_ConnectionNotificationCode toe)
+{
+    struct cp_server *srv = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        atomic_fetch_add(&srv->open_conns, 1);
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(con, MHD_CONNECTION_INFO_CONNECTION_FD);
+        int fd = ci != NULL ? fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 0) : -1;
+        if (fd < 0) {
+            /* Out of descriptors: this connection goes unwatched (MHD's idle timeout and the
+             * body deadline still apply). Logged, not fatal. */
+            cp_log(CP_LOG_WARN, "cannot watch a connection's header deadline: %s", strerror(errno));
+            *socket_ctx = NULL;
+            return;
+        }
+        struct conn_watch *w = calloc(1, sizeof(*w));
+        if (w == NULL)
+            cp_die("out of memory");
+        w->fd = fd;
+        w->waiting_since_ms = cp_time_mono_ms();
+        w->allowed_ms = srv->app->cfg->header_timeout_s * 1000;
+        pthread_mutex_lock(&srv->watch_lock);
+        w->next = srv->watches;
+        if (w->next != NULL)
+            w->next->prev = w;
+        srv->watches = w;
+        pthread_mutex_unlock(&srv->watch_lock);
+        *socket_ctx = w;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        atomic_fetch_sub(&srv->open_conns, 1);
+        struct conn_watch *w = *socket_ctx;
+        if (w == NULL)
+            return;
+        pthread_mutex_lock(&srv->watch_lock);
+        watch_unlink(srv, w);
+        pthread_mutex_unlock(&srv->watch_lock);
+        close(w->fd);
+        free(w);
+        *socket_ctx = NULL;
+    }
+}
+
+/* Mark the connection of con as serving a request (headers complete), or as waiting for the
+ * next one, allowed `allowed_ms` for its headers from now. */
+static void
+watch_set(struct cp_server *srv, struct MHD_Connection *con, bool in_request, int64_t allowed_ms)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(con, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct conn_watch *w = ci != NULL ? ci->socket_context : NULL;
+    if (w == NULL)
+        return;
+    pthread_mutex_lock(&srv->watch_lock);
+    w->in_request = in_request;
+    w->waiting_since_ms = cp_time_mono_ms();
+    w->allowed_ms = allowed_ms;
+    pthread_mutex_unlock(&srv->watch_lock);
+}
+
+/*
+ * The header reaper: shuts down every connection still waiting for a complete header block
+ * past its allowance, and, once the server drains, every connection waiting at all (nothing
+ * of theirs was acknowledged, and SIGTERM must not wait for them).
+ */
+static void *
+reaper_main(void *arg)
+{
+    struct cp_server *srv = arg;
+    pthread_mutex_lock(&srv->watch_lock);
+    while (!srv->reaper_stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += REAP_EVERY_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&srv->reaper_wake, &srv->watch_lock, &until);
+        if (srv->reaper_stop)
+            break;
+        int64_t now = cp_time_mono_ms();
+        bool draining = atomic_load(&srv->app->draining);
+        int cut = 0;
+        for (struct conn_watch *w = srv->watches; w != NULL; w = w->next) {
+            if (w->in_request || w->cut)
+                continue;
+            if (draining || now - w->waiting_since_ms > w->allowed_ms) {
+                shutdown(w->fd, SHUT_RDWR);
+                w->cut = true;
+                cut++;
+            }
+        }
+        if (cut > 0)
+            cp_log(CP_LOG_WARN, "closed %d connection(s) %s", cut,
+                   draining ? "without a complete request at shutdown"
+                            : "whose request headers were late");
+    }
+    pthread_mutex_unlock(&srv->watch_lock);
+    return NULL;
+}
+
+/*
+ * Whether an answer decided from the headers alone can wait until the body is read and thrown
+ * away, so that the client, still sending, reads it instead of a reset. Not when the framing
+ * is in doubt (the body's end is unknown), when the client waits for 100 Continue (it sends
+ * nothing more), or when the declared body is larger than DISCARD_MAX.
+ */
+static bool
+can_discard_body(const struct cp_req *req, const struct cp_reply *rep)
+{
+    const char *cl = cp_req_header(req, "Content-Length");
+    const char *te = cp_req_header(req, "Transfer-Encoding");
+    if (te == NULL && (cl == NULL || strcmp(cl, "0") == 0))
+        return false;
+    if (rep->err == CP_ERR_BAD_FRAMING || rep->err == CP_ERR_BAD_HEADER ||
+        rep->err == CP_ERR_HEADERS_TOO_LARGE || rep->err == CP_ERR_BAD_PATH ||
+        rep->err == CP_ERR_NOT_IMPLEMENTED)
+        return false;
+    if (cp_req_header(req, "Expect") != NULL)
+        return false;
+    return cl == NULL || (strlen(cl) <= 15 && strtoll(cl, NULL, 10) <= DISCARD_MAX);
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *con, const char *url, const char *method,
            const char *version, const char *upload_data, size_t *upload_data_size, void **req_cls)
 {
-    (void)cls;
+    (void)cls; /* the server, also in cr->srv */
     (void)url;
     struct conn_req *cr = *req_cls;
     if (CP_BUG(cr == NULL))
@@ -218,6 +389,7 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 
     if (!cr->began) {
         cr->began = true;
+        watch_set(cr->srv, con, true, 0);
         struct cp_req *req = &cr->req;
         if (cp_time_mono_ms() > cr->deadline_mono_ms) {
             /* Headers trickled in for longer than a whole request may take. */
@@ -234,6 +406,11 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
         struct hdr_collect hc = {req, cap};
         MHD_get_connection_values_n(con, MHD_HEADER_KIND, collect_header, &hc);
         if (!cp_http_begin(req, &cr->rep, &cr->body_limit)) {
+            if (can_discard_body(req, &cr->rep)) {
+                cr->held = true;
+                cr->body_limit = 0;
+                return MHD_YES;
+            }
             /* A body we did not read must never be parsed as the next request: close. */
             const char *cl = cp_req_header(req, "Content-Length");
             bool unread = cp_req_header(req, "Transfer-Encoding") != NULL ||
@@ -260,9 +437,14 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
         }
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (cr->too_large || cr->refused)
-            return MHD_YES;
-        cr->received += n;
+        cr->received += (int64_t)n;
+        if (cr->too_large || cr->refused || cr->held) {
+            if (cr->received - cr->body_limit <= DISCARD_MAX)
+                return MHD_YES;
+            cp_log(CP_LOG_WARN, "rid=%s discarded %d MiB of an unwanted body; closing",
+                   cr->req.request_id, DISCARD_MAX >> 20);
+            return MHD_NO;
+        }
         if (cr->received > cr->body_limit) {
             cr->too_large = true;
             cp_buf_free(&cr->body);
@@ -278,6 +460,8 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 
     if (cr->answered)
         return MHD_YES;
+    if (cr->held)
+        return queue_reply(con, cr, true);
     if (cr->too_large) {
         cp_reply_err(&cr->rep, CP_ERR_BODY_TOO_LARGE, NULL,
                      "The request body exceeds this endpoint's limit of %lld bytes.",
@@ -311,24 +495,13 @@ accept_policy(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 }
 
 static void
-on_connection(void *cls, struct MHD_Connection *con, void **socket_ctx,
-              enum MHD_ConnectionNotificationCode toe)
-{
-    (void)con;
-    (void)socket_ctx;
-    struct cp_server *srv = cls;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
-        atomic_fetch_add(&srv->open_conns, 1);
-    else if (toe == MHD_CONNECTION_NOTIFY_CLOSED)
-        atomic_fetch_sub(&srv->open_conns, 1);
-}
-
-static void
 on_completed(void *cls, struct MHD_Connection *con, void **req_cls,
              enum MHD_RequestTerminationCode toe)
 {
-    (void)con;
     struct cp_server *srv = cls;
+    const struct cp_config *cfg = srv->app->cfg;
+    /* A kept-alive connection may idle, then must complete its next headers in time. */
+    watch_set(srv, con, false, (cfg->idle_timeout_s + cfg->header_timeout_s) * 1000);
     struct conn_req *cr = *req_cls;
     if (cr == NULL)
         return;
@@ -439,10 +612,18 @@ cp_server_listen(struct cp_app *app, struct cp_error *out_err)
         cp_die("out of memory");
     srv->app = app;
     srv->ipv6 = sa.ss_family == AF_INET6;
+    pthread_mutex_init(&srv->watch_lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&srv->reaper_wake, &ca);
+    pthread_condattr_destroy(&ca);
     srv->listen_fd = listen_socket(&sa, sa_len, srv->address, sizeof(srv->address));
     if (srv->listen_fd < 0) {
         cp_error_set(out_err, CP_ERR_UNAVAILABLE, "listen", "Cannot serve on %s: %s.",
                      app->cfg->listen, strerror(errno));
+        pthread_cond_destroy(&srv->reaper_wake);
+        pthread_mutex_destroy(&srv->watch_lock);
         free(srv);
         return NULL;
     }
@@ -482,6 +663,11 @@ cp_server_run(struct cp_server *srv, struct cp_error *out_err)
                      srv->address);
         return false;
     }
+    if (pthread_create(&srv->reaper, NULL, reaper_main, srv) != 0) {
+        cp_error_set(out_err, CP_ERR_UNAVAILABLE, "listen", "Cannot start the header reaper.");
+        return false;
+    }
+    srv->reaper_running = true;
     return true;
 }
 
@@ -519,9 +705,18 @@ cp_server_stop(struct cp_server *s)
 {
     if (s == NULL)
         return;
+    if (s->reaper_running) {
+        pthread_mutex_lock(&s->watch_lock);
+        s->reaper_stop = true;
+        pthread_cond_signal(&s->reaper_wake);
+        pthread_mutex_unlock(&s->watch_lock);
+        pthread_join(s->reaper, NULL);
+    }
     if (s->daemon != NULL)
         MHD_stop_daemon(s->daemon); /* closes a listen socket it still holds */
     else if (s->listen_fd >= 0)
         close(s->listen_fd);
+    pthread_cond_destroy(&s->reaper_wake);
+    pthread_mutex_destroy(&s->watch_lock);
     free(s);
 }
