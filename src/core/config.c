@@ -50,7 +50,9 @@ static const struct setting settings[] = {
      sizeof(((struct cp_config *)0)->config_file), 0, 0, "",
      "config file of `key = value` lines with these same names"},
     STR(log_level, "info", "debug, info, warn or error"),
-    INT(threads, 0, 256, "0", "HTTP worker threads (0 = one per CPU core)"),
+    INT(threads, 0, 256, "0",
+        "HTTP worker threads (0 = four per CPU core: a thread waits while its write commits, "
+        "and concurrent writes share one commit)"),
     INT(max_body_bytes, 1024, 1LL << 30, "1048576", "largest JSON request body; larger -> 413"),
     INT(max_url_bytes, 256, 65536, "8192", "longest request URL (path and query); longer -> 414"),
     INT(max_header_bytes, 1024, 1048576, "16384",
@@ -262,7 +264,7 @@ cp_config_finish(struct cp_config *c, char *err, size_t n)
     cp_log_set_level((enum cp_log_level)cp_log_level_parse(c->log_level));
     if (c->threads == 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        c->threads = cores > 0 ? cores : 1;
+        c->threads = cores > 0 ? 4 * cores : 4;
     }
     if (c->database[0] == '\0') {
         if ((size_t)snprintf(c->database, sizeof(c->database), "%s/callproof.db", c->data_dir) >=

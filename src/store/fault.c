@@ -52,6 +52,8 @@ fault_point(struct cp_store_conn *c, const char *op)
 
 WRAP(begin, (struct cp_store_conn * c, bool write), (c, write))
 WRAP(commit, (struct cp_store_conn * c), (c))
+WRAP(savepoint, (struct cp_store_conn * c), (c))
+WRAP(savepoint_release, (struct cp_store_conn * c), (c))
 WRAP(tenant_ensure, (struct cp_store_conn * c, const char *name, int64_t now_ms, int64_t *out_id),
      (c, name, now_ms, out_id))
 WRAP(key_insert, (struct cp_store_conn * c, const struct cp_key_row *row), (c, row))
@@ -153,6 +155,8 @@ build_table(const struct cp_store_ops *real)
     fault_ops = *real;
     fault_ops.begin = f_begin;
     fault_ops.commit = f_commit;
+    fault_ops.savepoint = f_savepoint;
+    fault_ops.savepoint_release = f_savepoint_release;
     fault_ops.tenant_ensure = f_tenant_ensure;
     fault_ops.key_insert = f_key_insert;
     fault_ops.key_get = f_key_get;

@@ -18,6 +18,17 @@
 #include "store/backend.h"
 #include "store/fault.h"
 
+/* A write transaction function waiting in the group-commit queue (on its caller's stack). */
+struct write_job {
+    cp_txn_fn fn;
+    void *cls;
+    enum cp_qs qs;
+    enum cp_store_cause cause;
+    bool done;
+    pthread_cond_t wake;
+    struct write_job *next;
+};
+
 struct cp_store {
     const struct cp_store_backend *backend;
     void *state;
@@ -26,6 +37,10 @@ struct cp_store {
     struct cp_store_conn *free_list;
     int n_open;
     bool inject_faults;
+    /* The group-commit queue: its head is the leader, running a batch from the front. */
+    pthread_mutex_t wq_lock;
+    struct write_job *wq_head, *wq_tail;
+    struct cp_store_stats stats; /* under wq_lock */
 };
 
 static bool
@@ -61,6 +76,7 @@ cp_store_open(const char *url, struct cp_error *out_err)
         return NULL;
     }
     pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->wq_lock, NULL);
     return s;
 }
 
@@ -79,6 +95,7 @@ cp_store_close(struct cp_store *s)
         cp_log(CP_LOG_ERROR, "store closed with %d connections still in use", s->n_open);
     s->backend->close(s->state);
     pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->wq_lock);
     free(s);
 }
 
@@ -147,19 +164,27 @@ cp_store_release(struct cp_store_conn *c)
     pthread_mutex_unlock(&s->lock);
 }
 
-enum cp_qs
-cp_store_run(struct cp_store_conn *c, bool write, cp_txn_fn fn, void *cls)
+enum { MAX_TRIES = 5 };
+
+/* Before attempt n (> 0): back off 1, 2, 4, 8 ms, enough for a competing writer (another
+ * process) to finish its commit. */
+static void
+backoff(int attempt)
 {
-    enum { MAX_TRIES = 5 };
+    struct timespec ts = {0, (long)(1000000L << (attempt - 1))};
+    nanosleep(&ts, NULL);
+}
+
+/* Read transactions: begin, fn, commit, retrying SOFT. */
+static enum cp_qs
+run_read(struct cp_store_conn *c, cp_txn_fn fn, void *cls)
+{
     enum cp_qs qs = CP_QS_SOFT;
     for (int attempt = 0; attempt < MAX_TRIES; attempt++) {
-        if (attempt > 0) {
-            /* Back off 1, 2, 4, 8 ms: enough for a competing writer to finish its commit. */
-            struct timespec ts = {0, (long)(1000000L << (attempt - 1))};
-            nanosleep(&ts, NULL);
-        }
+        if (attempt > 0)
+            backoff(attempt);
         c->cause = CP_CAUSE_OTHER;
-        qs = c->ops->begin(c, write);
+        qs = c->ops->begin(c, false);
         if (qs == CP_QS_SOFT)
             continue;
         if (qs < 0)
@@ -181,4 +206,141 @@ cp_store_run(struct cp_store_conn *c, bool write, cp_txn_fn fn, void *cls)
     }
     cp_log(CP_LOG_WARN, "store: transaction still conflicting after %d attempts", MAX_TRIES);
     return qs;
+}
+
+/* One job of a batch, inside its own savepoint. SOFT runs it again. Returns the job's status;
+ * HARD means the shared transaction can no longer be trusted. */
+static enum cp_qs
+run_job(struct cp_store_conn *c, struct write_job *j)
+{
+    enum cp_qs qs = CP_QS_SOFT;
+    for (int attempt = 0; attempt < MAX_TRIES; attempt++) {
+        enum cp_qs sq = c->ops->savepoint(c);
+        if (sq == CP_QS_SOFT)
+            continue;
+        if (sq < 0)
+            return CP_QS_HARD;
+        qs = j->fn(c, j->cls);
+        if (qs >= 0) {
+            sq = c->ops->savepoint_release(c);
+            if (sq >= 0)
+                return qs;
+            if (sq == CP_QS_HARD)
+                return CP_QS_HARD;
+            qs = CP_QS_SOFT; /* not released: undo it and run it again */
+        }
+        if (qs == CP_QS_HARD || c->ops->savepoint_rollback(c) < 0)
+            return CP_QS_HARD;
+        if (qs != CP_QS_SOFT)
+            return qs; /* ABORT: undone, the others go on */
+    }
+    return CP_QS_SOFT;
+}
+
+static void
+fail_all(struct write_job **jobs, size_t n, enum cp_qs qs, enum cp_store_cause cause)
+{
+    for (size_t i = 0; i < n; i++) {
+        jobs[i]->qs = qs;
+        jobs[i]->cause = cause;
+    }
+}
+
+/* Run a batch of write jobs in one transaction with one commit. */
+static void
+run_batch(struct cp_store_conn *c, struct write_job **jobs, size_t n)
+{
+    for (int attempt = 0; attempt < MAX_TRIES; attempt++) {
+        if (attempt > 0)
+            backoff(attempt);
+        c->cause = CP_CAUSE_OTHER;
+        enum cp_qs qs = c->ops->begin(c, true);
+        if (qs == CP_QS_SOFT)
+            continue;
+        if (qs < 0) {
+            fail_all(jobs, n, qs, c->cause);
+            return;
+        }
+        bool broken = false;
+        for (size_t i = 0; i < n && !broken; i++) {
+            jobs[i]->qs = run_job(c, jobs[i]);
+            broken = jobs[i]->qs == CP_QS_HARD;
+        }
+        if (broken) {
+            c->ops->rollback(c);
+            fail_all(jobs, n, CP_QS_HARD, c->cause);
+            return;
+        }
+        enum cp_qs cq = c->ops->commit(c);
+        if (cq >= 0) {
+            for (size_t i = 0; i < n; i++)
+                jobs[i]->cause = CP_CAUSE_OTHER;
+            return;
+        }
+        c->ops->rollback(c);
+        if (cq == CP_QS_HARD) {
+            fail_all(jobs, n, CP_QS_HARD, c->cause);
+            return;
+        }
+    }
+    cp_log(CP_LOG_WARN, "store: write transaction still conflicting after %d attempts", MAX_TRIES);
+    fail_all(jobs, n, CP_QS_SOFT, c->cause);
+}
+
+/* Queue fn; when it reaches the front, run the batch from the front (LevelDB's writer queue). */
+static enum cp_qs
+run_write(struct cp_store_conn *c, cp_txn_fn fn, void *cls)
+{
+    struct cp_store *s = c->store;
+    struct write_job me = {.fn = fn, .cls = cls};
+    pthread_cond_init(&me.wake, NULL);
+    pthread_mutex_lock(&s->wq_lock);
+    if (s->wq_tail != NULL)
+        s->wq_tail->next = &me;
+    else
+        s->wq_head = &me;
+    s->wq_tail = &me;
+    s->stats.queued++;
+    while (!me.done && s->wq_head != &me)
+        pthread_cond_wait(&me.wake, &s->wq_lock);
+    if (!me.done) {
+        struct write_job *batch[CP_STORE_MAX_BATCH];
+        size_t n = 0;
+        for (struct write_job *j = &me; j != NULL && n < CP_STORE_MAX_BATCH; j = j->next)
+            batch[n++] = j;
+        pthread_mutex_unlock(&s->wq_lock);
+        run_batch(c, batch, n);
+        pthread_mutex_lock(&s->wq_lock);
+        s->wq_head = batch[n - 1]->next;
+        if (s->wq_head == NULL)
+            s->wq_tail = NULL;
+        s->stats.write_jobs += (int64_t)n;
+        s->stats.write_batches++;
+        s->stats.queued -= (int)n;
+        for (size_t i = 0; i < n; i++) {
+            batch[i]->done = true;
+            if (batch[i] != &me)
+                pthread_cond_signal(&batch[i]->wake);
+        }
+        if (s->wq_head != NULL)
+            pthread_cond_signal(&s->wq_head->wake); /* the next leader */
+    }
+    pthread_mutex_unlock(&s->wq_lock);
+    pthread_cond_destroy(&me.wake);
+    c->cause = me.cause;
+    return me.qs;
+}
+
+void
+cp_store_stats(struct cp_store *s, struct cp_store_stats *out)
+{
+    pthread_mutex_lock(&s->wq_lock);
+    *out = s->stats;
+    pthread_mutex_unlock(&s->wq_lock);
+}
+
+enum cp_qs
+cp_store_run(struct cp_store_conn *c, bool write, cp_txn_fn fn, void *cls)
+{
+    return write ? run_write(c, fn, cls) : run_read(c, fn, cls);
 }

@@ -44,6 +44,7 @@ enum cp_qs {
 };
 
 #define CP_TENANT_NAME_MAX 64
+#define CP_STORE_MAX_BATCH 64 /* write transactions group-committed together, at most */
 
 struct cp_store;
 struct cp_store_conn;
@@ -180,6 +181,14 @@ struct cp_store_ops {
     enum cp_qs (*begin)(struct cp_store_conn *c, bool write);
     enum cp_qs (*commit)(struct cp_store_conn *c);
     void (*rollback)(struct cp_store_conn *c);
+    /* Savepoints inside a write transaction, for group commit (cp_store_run): each request's
+     * transaction function runs inside its own savepoint of a shared transaction, so one that
+     * fails or decides on a 4xx is undone alone. savepoint/savepoint_release: ONE or an error;
+     * savepoint_rollback undoes everything since the savepoint and releases it (ONE; HARD if
+     * the transaction itself is gone, e.g. rolled back by the database after an I/O error). */
+    enum cp_qs (*savepoint)(struct cp_store_conn *c);
+    enum cp_qs (*savepoint_release)(struct cp_store_conn *c);
+    enum cp_qs (*savepoint_rollback)(struct cp_store_conn *c);
 
     /* Tenants. Insert-or-get by name; *out_id receives the id. ONE if created, NONE if it
      * existed. */
@@ -349,10 +358,27 @@ typedef enum cp_qs (*cp_txn_fn)(struct cp_store_conn *c, void *cls);
  * Run fn inside a transaction: begin, fn, commit. On CP_QS_SOFT from any step, roll back and
  * run again (up to a few times, with a short backoff). On CP_QS_HARD or CP_QS_ABORT roll back
  * and return it.
+ *
+ * Writes are group-committed: concurrent write calls queue up, and the first in the queue runs
+ * the functions of everyone queued (at most CP_STORE_MAX_BATCH) in one transaction with one
+ * commit, each inside its own savepoint, then wakes the others with their results. A function
+ * that returns ABORT or SOFT is undone alone (SOFT runs it again); a HARD failure or a failed
+ * commit fails every function of the batch. A caller returns only after the commit that holds
+ * its writes, so success still means "on disk". fn runs on the leader's connection and
+ * thread: it must use only the connection it is given and its cls.
+ *
  * fn may be called more than once, so it must not have effects outside the transaction other
  * than overwriting its own outputs. Returns fn's final status (>= 0 on commit).
  */
 enum cp_qs cp_store_run(struct cp_store_conn *c, bool write, cp_txn_fn fn, void *cls);
+
+/* The group-commit queue's counters since the store was opened. */
+struct cp_store_stats {
+    int64_t write_jobs;    /* write transaction functions run to completion (any result) */
+    int64_t write_batches; /* transactions they ran in: jobs / batches = the mean batch size */
+    int queued;            /* write jobs queued or running right now */
+};
+void cp_store_stats(struct cp_store *s, struct cp_store_stats *out);
 
 /* Tests only: wrap every connection of s, open or opened later, with the fault-injecting
  * operations of store/fault.h. */

@@ -484,12 +484,15 @@ struct tally {
 static bool
 in_key_touch_txn(int64_t n)
 {
-    const char *op = base.ops[n - 1];
-    const char *next = n < base.calls ? base.ops[n] : "";
-    const char *prev = n > 1 ? base.ops[n - 2] : "";
-    return strcmp(op, "key_touch") == 0 ||
-           (strcmp(op, "begin") == 0 && strcmp(next, "key_touch") == 0) ||
-           (strcmp(op, "commit") == 0 && strcmp(prev, "key_touch") == 0);
+    int64_t first = n - 1, last = n - 1; /* 0-based: the begin and the commit around call n */
+    while (first > 0 && strcmp(base.ops[first], "begin") != 0)
+        first--;
+    while (last < base.calls - 1 && strcmp(base.ops[last], "commit") != 0)
+        last++;
+    for (int64_t i = first; i <= last; i++)
+        if (strcmp(base.ops[i], "key_touch") == 0)
+            return true;
+    return false;
 }
 
 /* One run of the scenario with the nth store call failing as kind. */

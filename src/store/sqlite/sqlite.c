@@ -549,6 +549,36 @@ sq_rollback(struct cp_store_conn *cc)
     release_write_lock(c);
 }
 
+/* Savepoints of group commit: never nested, so one name does. */
+static enum cp_qs
+sq_savepoint(struct cp_store_conn *cc)
+{
+    struct sq_conn *c = sq(cc);
+    CP_ASSERT(c->in_txn);
+    int rc = sqlite3_exec(c->db, "SAVEPOINT job", NULL, NULL, NULL);
+    return rc == SQLITE_OK ? CP_QS_ONE : qs_from_rc(c, rc, "savepoint");
+}
+
+static enum cp_qs
+sq_savepoint_release(struct cp_store_conn *cc)
+{
+    struct sq_conn *c = sq(cc);
+    int rc = sqlite3_exec(c->db, "RELEASE job", NULL, NULL, NULL);
+    return rc == SQLITE_OK ? CP_QS_ONE : qs_from_rc(c, rc, "release savepoint");
+}
+
+static enum cp_qs
+sq_savepoint_rollback(struct cp_store_conn *cc)
+{
+    struct sq_conn *c = sq(cc);
+    /* After some errors SQLite has already rolled the whole transaction back: then the
+     * savepoint is gone and so is everything else of the batch. */
+    if (sqlite3_get_autocommit(c->db))
+        return qs_from_rc(c, SQLITE_ABORT, "savepoint lost with its transaction");
+    int rc = sqlite3_exec(c->db, "ROLLBACK TO job; RELEASE job", NULL, NULL, NULL);
+    return rc == SQLITE_OK ? CP_QS_ONE : qs_from_rc(c, rc, "rollback to savepoint");
+}
+
 /* ---- tenants ---- */
 
 static enum cp_qs
@@ -1669,6 +1699,9 @@ static const struct cp_store_ops sq_ops = {
     .begin = sq_begin,
     .commit = sq_commit,
     .rollback = sq_rollback,
+    .savepoint = sq_savepoint,
+    .savepoint_release = sq_savepoint_release,
+    .savepoint_rollback = sq_savepoint_rollback,
     .tenant_ensure = sq_tenant_ensure,
     .key_insert = sq_key_insert,
     .key_get = sq_key_get,
