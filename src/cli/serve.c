@@ -333,6 +333,13 @@ cp_cli_serve(int argc, char **argv)
         cp_log(CP_LOG_WARN, "shutdown timeout: closing requests still in flight");
     cp_server_stop(srv);
     cp_idem_inflight_free(app.inflight);
+    struct cp_store_stats st;
+    cp_store_stats(store, &st);
+    if (st.write_batches > 0)
+        cp_log(CP_LOG_INFO,
+               "group commit: %lld write transactions in %lld commits (%.2f per commit)",
+               (long long)st.write_jobs, (long long)st.write_batches,
+               (double)st.write_jobs / (double)st.write_batches);
     cp_store_close(store);
     if (lock_fd >= 0)
         close(lock_fd);
