@@ -116,73 +116,62 @@ world_close(void)
     assert_int_equal(system(cmd), 0);
 }
 
-/* Everything the requests can change, as text: every row of every table (api_keys left out:
- * authentication records key use there on its own schedule) and the recordings directory. */
+/* Append every row of table t as text (rowid order; WITHOUT ROWID tables by primary key). */
 static void
-snapshot(struct cp_buf *out)
+dump_rows(sqlite3 *db, const char *t, struct cp_buf *out)
 {
-    out->len = 0;
-    sqlite3 *db;
-    assert_int_equal(sqlite3_open_v2(w.db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *tables;
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT name FROM sqlite_master WHERE type = 'table' "
-                                        "AND name NOT LIKE 'sqlite_%' AND name <> 'api_keys' "
-                                        "ORDER BY name",
-                                        -1, &tables, NULL),
-                     SQLITE_OK);
-    while (sqlite3_step(tables) == SQLITE_ROW) {
-        const char *t = (const char *)sqlite3_column_text(tables, 0);
-        char sql[160];
-        snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\" ORDER BY rowid", t);
-        sqlite3_stmt *rows;
-        if (sqlite3_prepare_v2(db, sql, -1, &rows, NULL) != SQLITE_OK) {
-            /* WITHOUT ROWID tables: their primary key orders them. */
-            snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\"", t);
-            assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &rows, NULL), SQLITE_OK);
-        }
-        cp_buf_printf(out, "[%s]\n", t);
-        while (sqlite3_step(rows) == SQLITE_ROW) {
-            for (int i = 0; i < sqlite3_column_count(rows); i++) {
-                const unsigned char *v = sqlite3_column_text(rows, i);
-                int n = sqlite3_column_bytes(rows, i);
-                cp_buf_append(out, v ? (const char *)v : "NULL", v ? (size_t)n : 4);
-                cp_buf_append(out, "|", 1);
-            }
-            cp_buf_append(out, "\n", 1);
-        }
-        sqlite3_finalize(rows);
+    char sql[160];
+    snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\" ORDER BY rowid", t);
+    sqlite3_stmt *rows;
+    if (sqlite3_prepare_v2(db, sql, -1, &rows, NULL) != SQLITE_OK) {
+        snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\"", t);
+        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &rows, NULL), SQLITE_OK);
     }
-    sqlite3_finalize(tables);
-    sqlite3_close(db);
-    const char *subdirs[] = {"", "/tmp"};
-    for (size_t i = 0; i < 2; i++) {
-        char path[160];
-        snprintf(path, sizeof(path), "%s%s", w.rec_dir, subdirs[i]);
-        DIR *d = opendir(path);
-        if (d == NULL)
-            continue;
-        /* Order does not matter for equality of two snapshots taken the same way... but
-         * readdir order can differ after deletes: count and sum names instead. */
-        size_t n = 0;
-        unsigned long sum = 0;
-        for (struct dirent *e; (e = readdir(d)) != NULL;) {
-            if (e->d_name[0] == '.')
-                continue;
-            n++;
-            for (const char *p = e->d_name; *p; p++)
-                sum = sum * 31 + (unsigned char)*p;
+    while (sqlite3_step(rows) == SQLITE_ROW) {
+        for (int i = 0; i < sqlite3_column_count(rows); i++) {
+            const unsigned char *v = sqlite3_column_text(rows, i);
+            int n = sqlite3_column_bytes(rows, i);
+            cp_buf_append(out, v ? (const char *)v : "NULL", v ? (size_t)n : 4);
+            cp_buf_append(out, "|", 1);
         }
-        closedir(d);
-        cp_buf_printf(out, "[dir%s] %zu %lu\n", subdirs[i], n, sum);
+        cp_buf_append(out, "\n", 1);
     }
+    sqlite3_finalize(rows);
 }
 
-/* Row counts of every table, for comparing two runs whose ids and times differ. */
+/* The names in directory path, as a count and an order-independent hash. */
 static void
-counts(struct cp_buf *out)
+dump_dir(const char *path, struct cp_buf *out)
+{
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return;
+    size_t n = 0;
+    unsigned long sum = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.')
+            continue;
+        unsigned long h = 0;
+        for (const char *p = e->d_name; *p; p++)
+            h = h * 31 + (unsigned char)*p;
+        n++;
+        sum += h;
+    }
+    closedir(d);
+    cp_buf_printf(out, "[%s] %zu %lu\n", path, n, sum);
+}
+
+/*
+ * The store as text. full: everything the requests can change, every row of every table
+ * (api_keys left out: authentication records key use there on its own schedule) and the
+ * recordings directory, to compare before and after one request. Otherwise the row count of
+ * every table, to compare two runs whose ids and times differ.
+ */
+static void
+dump(struct cp_buf *out, bool full)
 {
     out->len = 0;
+    cp_buf_putc(out, '\n');
     sqlite3 *db;
     assert_int_equal(sqlite3_open_v2(w.db, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     sqlite3_stmt *tables;
@@ -193,16 +182,27 @@ counts(struct cp_buf *out)
                      SQLITE_OK);
     while (sqlite3_step(tables) == SQLITE_ROW) {
         const char *t = (const char *)sqlite3_column_text(tables, 0);
-        char sql[160];
-        snprintf(sql, sizeof(sql), "SELECT count(*) FROM \"%s\"", t);
-        sqlite3_stmt *s;
-        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-        assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-        cp_buf_printf(out, "%s=%lld ", t, (long long)sqlite3_column_int64(s, 0));
-        sqlite3_finalize(s);
+        if (!full) {
+            char sql[160];
+            snprintf(sql, sizeof(sql), "SELECT count(*) FROM \"%s\"", t);
+            sqlite3_stmt *s;
+            assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+            assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+            cp_buf_printf(out, "%s=%lld ", t, (long long)sqlite3_column_int64(s, 0));
+            sqlite3_finalize(s);
+        } else if (strcmp(t, "api_keys") != 0) {
+            cp_buf_printf(out, "[%s]\n", t);
+            dump_rows(db, t, out);
+        }
     }
     sqlite3_finalize(tables);
     sqlite3_close(db);
+    if (full) {
+        char path[160];
+        dump_dir(w.rec_dir, out);
+        snprintf(path, sizeof(path), "%s/tmp", w.rec_dir);
+        dump_dir(path, out);
+    }
 }
 
 /* ---- one request through the same functions the server calls ---- */
@@ -451,7 +451,7 @@ clean_run(void)
     base.calls = cp_store_fault_calls();
     cp_store_fault_trace(NULL, 0);
     assert_true((size_t)base.calls <= sizeof(base.ops) / sizeof(base.ops[0]));
-    counts(&base.counts);
+    dump(&base.counts, false);
     cp_buf_free(&a.body);
     world_close();
     assert_true(base.calls > 50);
@@ -506,7 +506,7 @@ faulty_run(enum cp_fault_kind kind, int64_t n, struct tally *t)
     for (int i = 0; i < base.n_steps; i++) {
         bool had_fired = cp_store_fault_fired();
         if (!had_fired)
-            snapshot(&before);
+            dump(&before, true);
         step(i, &a);
         if (had_fired || !cp_store_fault_fired()) {
             if (a.status != base.status[i])
@@ -534,7 +534,7 @@ faulty_run(enum cp_fault_kind kind, int64_t n, struct tally *t)
                      want, a.body.data);
         if (strstr(a.body.data, "\"status\":\"error\"") == NULL || a.code[0] == '\0')
             fail_msg("N=%lld: step %d: not the error envelope: %s", (long long)n, i, a.body.data);
-        snapshot(&after);
+        dump(&after, true);
         if (strcmp(before.data, after.data) != 0)
             fail_msg("N=%lld (%s): step %d failed but changed the store:\nbefore:\n%s\nafter:\n%s",
                      (long long)n, op, i, before.data, after.data);
@@ -548,7 +548,7 @@ faulty_run(enum cp_fault_kind kind, int64_t n, struct tally *t)
     if (!cp_store_fault_fired())
         fail_msg("N=%lld was never reached (the clean run made %lld calls)", (long long)n,
                  (long long)base.calls);
-    counts(&after);
+    dump(&after, false);
     if (strcmp(after.data, base.counts.data) != 0)
         fail_msg("N=%lld: rows at the end differ:\n%s\nclean run:\n%s", (long long)n, after.data,
                  base.counts.data);
