@@ -430,15 +430,23 @@ test_store__list_filters_use_indexes(void **state)
             f.phone = "+15551234567";
         if (bits & 64)
             f.outcome = CP_OUT_BUSY;
-        const char *want = (bits & 32)   ? "calls_from"
-                           : (bits & 1)  ? "calls_campaign"
-                           : (bits & 2)  ? "calls_state"
-                           : (bits & 64) ? "calls_outcome"
-                           : (bits & 4)  ? "calls_direction"
-                                         : "calls_started";
+        const char *want = (bits & 32)       ? "calls_from"
+                           : (bits & 1)      ? "calls_campaign"
+                           : (bits & 6) == 6 ? "calls_state_dir"
+                           : (bits & 2)      ? "calls_state"
+                           : (bits & 64)     ? "calls_outcome"
+                           : (bits & 4)      ? "calls_direction"
+                                             : "calls_started";
         for (int count = 0; count < 2; count++) {
             char plan[2048];
             assert_true(cp_sqlite_list_plan(conn, &f, count, plan, sizeof(plan)));
+            if (count && !(bits & (8 | 16 | 32))) {
+                /* Equality filters only: the total is summed from call_counts. */
+                if (strncmp(plan, "SEARCH call_counts", 18) != 0)
+                    fail_msg("filters 0x%x (count): expected a search of call_counts, got:\n%s",
+                             bits, plan);
+                continue;
+            }
             bool scan = strstr(plan, "SCAN calls\n") != NULL || strstr(plan, "SCAN TABLE") != NULL;
             /* The first plan row is how the calls themselves are reached. */
             char first[256];

@@ -391,6 +391,10 @@ migrate(sqlite3 *db, const char *path, int *out_version, struct cp_error *out_er
                      "Cannot create schema_migrations in %s.", path);
         return false;
     }
+    /* Migrations that rebuild a table (drop, rename) need foreign keys off, which only works
+     * outside a transaction; they are checked once all are applied. */
+    if (exec_sql(db, "PRAGMA foreign_keys=OFF") != SQLITE_OK)
+        goto fail;
     int latest = cp_sqlite_migrations[cp_sqlite_n_migrations - 1].version;
     for (int i = 0; i < cp_sqlite_n_migrations; i++) {
         const struct cp_sqlite_migration *m = &cp_sqlite_migrations[i];
@@ -431,6 +435,15 @@ migrate(sqlite3 *db, const char *path, int *out_version, struct cp_error *out_er
             goto fail;
         }
         cp_log(CP_LOG_INFO, "store: applied migration %d (%s)", m->version, m->name);
+    }
+    sqlite3_stmt *fk = NULL;
+    bool fk_ok = sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &fk, NULL) == SQLITE_OK &&
+                 sqlite3_step(fk) == SQLITE_DONE;
+    sqlite3_finalize(fk);
+    if (!fk_ok || exec_sql(db, "PRAGMA foreign_keys=ON") != SQLITE_OK) {
+        cp_error_set(out_err, CP_ERR_UNAVAILABLE, "database",
+                     "SQLite database %s fails its foreign key check after migrating.", path);
+        return false;
     }
     *out_version = schema_version(db);
     return *out_version >= 0;
@@ -978,6 +991,8 @@ list_index(unsigned bits)
         return ""; /* primary key lookups for the ids the IN yields (see the ORDER BY) */
     if (bits & LF_CAMPAIGN)
         return " INDEXED BY calls_campaign";
+    if ((bits & LF_STATE) && (bits & LF_DIRECTION))
+        return " INDEXED BY calls_state_dir"; /* the contact-center list: count from the index */
     if (bits & LF_STATE)
         return " INDEXED BY calls_state";
     if (bits & LF_OUTCOME)
@@ -994,8 +1009,19 @@ list_stmt(struct sq_conn *c, unsigned bits, bool count)
     if (*slot != NULL)
         return *slot;
     char sql[2048];
-    int n = snprintf(sql, sizeof(sql), "SELECT %s FROM calls%s WHERE tenant_id = ?1",
-                     count ? "count(*)" : CALL_COLS, list_index(bits));
+    int n;
+    if (count && !(bits & (LF_PHONE | LF_FROM | LF_TO))) {
+        /* Only equality filters: the total is a sum of call_counts rows (migration 7). */
+        n = snprintf(sql, sizeof(sql),
+                     "SELECT coalesce(sum(n), 0) FROM call_counts WHERE tenant_id = ?1%s%s%s%s",
+                     (bits & LF_CAMPAIGN) ? " AND campaign_id = ?2" : "",
+                     (bits & LF_STATE) ? " AND state = ?3" : "",
+                     (bits & LF_DIRECTION) ? " AND direction = ?4" : "",
+                     (bits & LF_OUTCOME) ? " AND outcome = ?6" : "");
+        goto prepare;
+    }
+    n = snprintf(sql, sizeof(sql), "SELECT %s FROM calls%s WHERE tenant_id = ?1",
+                 count ? "count(*)" : CALL_COLS, list_index(bits));
     static const struct {
         unsigned bit;
         const char *cond;
@@ -1021,6 +1047,8 @@ list_stmt(struct sq_conn *c, unsigned bits, bool count)
         snprintf(sql + n, sizeof(sql) - (size_t)n,
                  " ORDER BY %sstarted_at DESC, id DESC LIMIT ?9 OFFSET ?10",
                  (bits & LF_PHONE) ? "+" : "");
+prepare:
+    (void)n;
     if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) != SQLITE_OK) {
         cp_log(CP_LOG_ERROR, "sqlite: prepare list: %s", sqlite3_errmsg(c->db));
         *slot = NULL;
