@@ -24,10 +24,20 @@ cp_die(const char *fmt, ...)
     abort();
 }
 
+static _Atomic bool bug_fatal;
+
+void
+cp_bug_set_fatal(bool fatal)
+{
+    bug_fatal = fatal;
+}
+
 void
 cp_bug_report(const char *file, int line, const char *expr)
 {
     cp_log(CP_LOG_ERROR, "BUG at %s:%d: %s", file, line, expr);
+    if (bug_fatal)
+        abort();
 }
 
 void

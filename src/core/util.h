@@ -19,6 +19,9 @@
 
 _Noreturn void cp_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cp_bug_report(const char *file, int line, const char *expr);
+/* From now on cp_bug_report aborts after logging (default: log and go on). For fuzzers and
+ * tests, where a survivable bug of ours must still stop the run and be reported. */
+void cp_bug_set_fatal(bool fatal);
 void cp_client_report(const char *file, int line, const char *expr);
 
 #define CP_ASSERT(x)                                                                               \
