@@ -18,7 +18,8 @@
  * FILE may also be the evidence page saved from a browser (its data block holds the export).
  * The key is --pubkey (base64 of the 32-byte Ed25519 key, or a vkey "name+id+base64"); without
  * it the key embedded in the file is used, with a warning: a forger would embed their own.
- * Exit 0 only when every check passes.
+ * Exit 0 only when every check passes. The checks themselves are cp_cli_verify_run (verify.h):
+ * this file only reads the files and prints its report.
  */
 #include <errno.h>
 #include <sodium.h>
@@ -28,6 +29,7 @@
 
 #include "cli/cli.h"
 #include "cli/recompute.h"
+#include "cli/verify.h"
 #include "core/util.h"
 #include "crypto/crypto.h"
 #include "domain/merkle.h"
@@ -41,7 +43,8 @@
 struct checks {
     int n_failed;
     bool json;
-    struct cp_buf out; /* JSON array of checks when --json */
+    struct cp_buf out;   /* JSON array of checks when --json */
+    struct cp_buf *text; /* the report: one line per check in text mode */
 };
 
 static void
@@ -50,7 +53,8 @@ check(struct checks *c, bool ok, const char *name, const char *detail)
     if (!ok)
         c->n_failed++;
     if (!c->json) {
-        printf("%s %s%s%s\n", ok ? "PASS" : "FAIL", name, detail ? ": " : "", detail ? detail : "");
+        cp_buf_printf(c->text, "%s %s%s%s\n", ok ? "PASS" : "FAIL", name, detail ? ": " : "",
+                      detail ? detail : "");
         return;
     }
     cJSON *o = cJSON_CreateObject();
@@ -69,7 +73,7 @@ static void
 skip(struct checks *c, const char *name, const char *detail)
 {
     if (!c->json) {
-        printf("SKIP %s: %s\n", name, detail);
+        cp_buf_printf(c->text, "SKIP %s: %s\n", name, detail);
         return;
     }
     cJSON *o = cJSON_CreateObject();
@@ -184,62 +188,12 @@ check_newer(struct checks *c, const char *note, size_t note_n, const char *cons,
 }
 
 int
-cp_cli_verify(int argc, char **argv)
+cp_cli_verify_run(const struct cp_verify_input *in, struct cp_buf *out)
 {
-    const char *file = NULL, *pubkey = NULL, *newer_file = NULL, *cons_file = NULL;
-    bool json = false;
-    for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (strcmp(argv[i], "--json") == 0) {
-            json = true;
-        } else if (strcmp(argv[i], "--pubkey") == 0 && i + 1 < argc) {
-            pubkey = argv[++i];
-        } else if (strncmp(argv[i], "--pubkey=", 9) == 0) {
-            pubkey = argv[i] + 9;
-        } else if (strcmp(argv[i], "--checkpoint") == 0 && i + 1 < argc) {
-            newer_file = argv[++i];
-        } else if (strcmp(argv[i], "--consistency") == 0 && i + 1 < argc) {
-            cons_file = argv[++i];
-        } else if (argv[i][0] != '-' || strcmp(argv[i], "-") == 0) {
-            if (file != NULL) {
-                usage(stderr);
-                return 2;
-            }
-            file = argv[i];
-        } else {
-            fprintf(stderr, "callproof: unknown option '%s'\n", argv[i]);
-            return 2;
-        }
-    }
-    if (file == NULL || (newer_file == NULL) != (cons_file == NULL)) {
-        usage(stderr);
-        return 2;
-    }
-    cp_crypto_init();
-    size_t newer_n = 0, cons_n = 0;
-    char *newer = NULL, *cons = NULL;
-    if (newer_file != NULL) {
-        const char *bad = newer_file;
-        newer = read_file(newer_file, &newer_n);
-        if (newer != NULL && (bad = cons_file, cons = read_file(cons_file, &cons_n)) == NULL) {
-            free(newer);
-            newer = NULL;
-        }
-        if (newer == NULL) {
-            fprintf(stderr, "callproof: cannot read %s: %s\n", bad, strerror(errno));
-            return 2;
-        }
-    }
-    size_t n = 0;
-    char *data = read_file(file, &n);
-    if (data == NULL) {
-        fprintf(stderr, "callproof: cannot read %s: %s\n", file, strerror(errno));
-        free(newer);
-        free(cons);
-        return 2;
-    }
+    char *data = in->data;
+    size_t n = in->n;
+    const char *pubkey = in->pubkey, *newer = in->newer, *cons = in->cons;
+    size_t newer_n = in->newer_n, cons_n = in->cons_n;
     /* A saved evidence page holds the export in its data block. */
     static const char mark[] = "<script id=\"export\" type=\"application/json\">";
     char *block = n < MAX_FILE ? strstr(data, mark) : NULL;
@@ -252,7 +206,7 @@ cp_cli_verify(int argc, char **argv)
             data[n] = '\0';
         }
     }
-    struct checks c = {.json = json};
+    struct checks c = {.json = in->json, .text = out};
     cp_buf_putc(&c.out, '[');
     const char *warning = NULL;
     struct cp_error err;
@@ -368,28 +322,102 @@ cp_cli_verify(int argc, char **argv)
                     cp_ok ? size : 0, &root);
     cJSON_Delete(b);
 out:
-    if (json) {
+    if (in->json) {
         cp_buf_putc(&c.out, ']');
-        printf("{\"ok\":%s,\"failed\":%d,\"warning\":", c.n_failed ? "false" : "true", c.n_failed);
+        cp_buf_printf(out, "{\"ok\":%s,\"failed\":%d,\"warning\":", c.n_failed ? "false" : "true",
+                      c.n_failed);
         if (warning) {
             cJSON *w = cJSON_CreateString(warning);
             char *s = cJSON_PrintUnformatted(w);
-            printf("%s", s);
+            cp_buf_puts(out, s);
             cJSON_free(s);
             cJSON_Delete(w);
         } else {
-            printf("null");
+            cp_buf_puts(out, "null");
         }
-        printf(",\"checks\":%s}\n", c.out.data);
+        cp_buf_printf(out, ",\"checks\":%s}\n", c.out.data);
     } else {
         if (warning)
-            printf("WARNING %s\n", warning);
-        printf("%s: %s\n", file, c.n_failed ? "NOT VERIFIED" : "VERIFIED");
+            cp_buf_printf(out, "WARNING %s\n", warning);
+        cp_buf_printf(out, "%s: %s\n", in->file_name, c.n_failed ? "NOT VERIFIED" : "VERIFIED");
     }
     cp_buf_free(&c.out);
     cJSON_Delete(ex);
+    return c.n_failed;
+}
+
+int
+cp_cli_verify(int argc, char **argv)
+{
+    const char *file = NULL, *pubkey = NULL, *newer_file = NULL, *cons_file = NULL;
+    bool json = false;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = true;
+        } else if (strcmp(argv[i], "--pubkey") == 0 && i + 1 < argc) {
+            pubkey = argv[++i];
+        } else if (strncmp(argv[i], "--pubkey=", 9) == 0) {
+            pubkey = argv[i] + 9;
+        } else if (strcmp(argv[i], "--checkpoint") == 0 && i + 1 < argc) {
+            newer_file = argv[++i];
+        } else if (strcmp(argv[i], "--consistency") == 0 && i + 1 < argc) {
+            cons_file = argv[++i];
+        } else if (argv[i][0] != '-' || strcmp(argv[i], "-") == 0) {
+            if (file != NULL) {
+                usage(stderr);
+                return 2;
+            }
+            file = argv[i];
+        } else {
+            fprintf(stderr, "callproof: unknown option '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    if (file == NULL || (newer_file == NULL) != (cons_file == NULL)) {
+        usage(stderr);
+        return 2;
+    }
+    cp_crypto_init();
+    size_t newer_n = 0, cons_n = 0;
+    char *newer = NULL, *cons = NULL;
+    if (newer_file != NULL) {
+        const char *bad = newer_file;
+        newer = read_file(newer_file, &newer_n);
+        if (newer != NULL && (bad = cons_file, cons = read_file(cons_file, &cons_n)) == NULL) {
+            free(newer);
+            newer = NULL;
+        }
+        if (newer == NULL) {
+            fprintf(stderr, "callproof: cannot read %s: %s\n", bad, strerror(errno));
+            return 2;
+        }
+    }
+    size_t n = 0;
+    char *data = read_file(file, &n);
+    if (data == NULL) {
+        fprintf(stderr, "callproof: cannot read %s: %s\n", file, strerror(errno));
+        free(newer);
+        free(cons);
+        return 2;
+    }
+    struct cp_verify_input in = {.file_name = file,
+                                 .data = data,
+                                 .n = n,
+                                 .pubkey = pubkey,
+                                 .newer = newer,
+                                 .newer_n = newer_n,
+                                 .cons = cons,
+                                 .cons_n = cons_n,
+                                 .json = json};
+    struct cp_buf report = CP_BUF_INIT;
+    int n_failed = cp_cli_verify_run(&in, &report);
+    fputs(report.data, stdout);
+    cp_buf_free(&report);
     free(data);
     free(newer);
     free(cons);
-    return c.n_failed ? 1 : 0;
+    return n_failed ? 1 : 0;
 }
