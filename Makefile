@@ -7,6 +7,8 @@
 #   make bench      benchmarks (not tests): see docs/BENCHMARKS.md
 #   make crashtest  kill -9 under load, 20 cycles (make test runs a 3-cycle form)
 #   make asan       build build/asan/callproof (and its unit tests)
+#   make fuzz       build the libFuzzer targets (fuzz/) into build/fuzz/ and run each for
+#                   FUZZ_SECONDS (default 60) from its corpus; non-zero on any crash
 #   make docs       regenerate docs/ERRORS.md from src/core/errors.def
 #   make format     clang-format every C file;  make lint: check the formatting
 #   make clean
@@ -48,11 +50,37 @@ endef
 $(eval $(call flavour,REL,build,$(OPT)))
 $(eval $(call flavour,ASAN,build/asan,$(SAN)))
 
+# Fuzz targets: clang's libFuzzer with ASan+UBSan. Sources are instrumented with
+# fuzzer-no-link (coverage only); each fuzz/fuzz_<name>.c brings LLVMFuzzerTestOneInput and is
+# linked with libFuzzer's main. WARN applies as everywhere (clang accepts the same flags).
+FUZZ_CC   ?= clang
+FUZZ_SAN  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
+# The transport (http/server.c, and cli/serve.c which starts it) is left out: fuzzing drives the
+# request path below it, and nothing else may need libmicrohttpd.
+FUZZ_OBJS := $(patsubst src/%.c,build/fuzz/obj/%.o,$(filter-out src/http/server.c src/cli/serve.c,$(SRCS))) \
+             build/fuzz/obj/harness.o
+FUZZ_BINS := $(patsubst fuzz/%.c,build/fuzz/%,$(FUZZ_SRCS))
+FUZZ_SECONDS ?= 60
+build/fuzz/obj/%.o: src/%.c $(HDRS) Makefile
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(FUZZ_CC) $(CPPFLAGS_ALL) $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
+.SECONDARY: $(FUZZ_OBJS)
+build/fuzz/obj/harness.o: fuzz/harness.c fuzz/fuzz.h $(HDRS) Makefile
+	@mkdir -p $(dir $@)
+	@echo "  CC      $@"
+	@$(FUZZ_CC) $(CPPFLAGS_ALL) $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
+build/fuzz/%: fuzz/%.c fuzz/fuzz.h $(FUZZ_OBJS)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	@$(FUZZ_CC) $(CPPFLAGS_ALL) -Ifuzz $(WARN) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJS) $(PKG_LIBS) -lpthread -lm
+
 build/tools/errors_md: tools/errors_md.c src/core/errors.def src/core/error.c src/core/error.h src/core/util.c src/core/log.c src/core/time.c
 	@mkdir -p $(dir $@)
 	@$(CC) $(CPPFLAGS_ALL) $(WARN) -O1 -o $@ tools/errors_md.c src/core/error.c src/core/util.c src/core/log.c src/core/time.c
 
-.PHONY: all build run test bench crashtest asan units docs deps deps-test format lint clean
+.PHONY: all build run test bench crashtest asan units fuzz fuzz-build docs deps deps-test format lint clean
 all build: build/callproof
 asan: build/asan/callproof $(ASANUNITS)
 units: $(RELUNITS)
@@ -67,7 +95,7 @@ run: deps
 	./build/callproof serve
 
 test: deps-test
-	@$(MAKE) --no-print-directory build/callproof $(RELUNITS) build/asan/callproof $(ASANUNITS) build/tools/errors_md
+	@$(MAKE) --no-print-directory build/callproof $(RELUNITS) build/asan/callproof $(ASANUNITS) build/tools/errors_md $(FUZZ_BINS)
 	@tests/run.sh
 
 # Benchmarks: figures go to docs/BENCHMARKS.md by hand, with the machine and the command.
@@ -81,14 +109,23 @@ crashtest: deps-test
 	@$(MAKE) --no-print-directory build/callproof
 	@node tests/crash/crashtest.mjs 20
 
+fuzz-build: $(FUZZ_BINS)
+
+# Each target runs FUZZ_SECONDS from a copy of its committed corpus (new inputs land in
+# build/fuzz/corpus/<target>/, crashes in build/fuzz/artifacts/); see fuzz/README.md.
+fuzz:
+	@scripts/deps.sh fuzz
+	@$(MAKE) --no-print-directory fuzz-build
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
+
 docs: build/tools/errors_md
 	build/tools/errors_md > docs/ERRORS.md
 
 format:
-	clang-format -i $$(find src tests tools -name '*.c' -o -name '*.h')
+	clang-format -i $$(find src tests tools fuzz -name '*.c' -o -name '*.h')
 
 lint:
-	clang-format --dry-run --Werror $$(find src tests tools -name '*.c' -o -name '*.h')
+	clang-format --dry-run --Werror $$(find src tests tools fuzz -name '*.c' -o -name '*.h')
 
 clean:
 	rm -rf build

@@ -4,7 +4,8 @@
 # `apt-get update` + `apt-get install` for what is missing. Run as root (or with sudo).
 #
 #   scripts/deps.sh          build + run dependencies
-#   scripts/deps.sh test     ... plus what `make test` needs
+#   scripts/deps.sh test     ... plus what `make test` needs (its short fuzzing pass too)
+#   scripts/deps.sh fuzz     ... plus what `make fuzz` needs (clang with libFuzzer)
 #   scripts/deps.sh bench    ... plus what `make bench` needs (wrk, python3)
 set -eu
 
@@ -12,6 +13,11 @@ pkgs="gcc make pkg-config libmicrohttpd-dev libcjson-dev libsqlite3-dev libsodiu
 if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ]; then
     pkgs="$pkgs libcmocka-dev curl sqlite3 chromium"
     command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
+fi
+# libFuzzer and the sanitizer runtimes are in libclang-rt-14-dev, which Debian 12's clang-14
+# does not depend on.
+if [ "${1:-}" = "test" ] || [ "${1:-}" = "fuzz" ]; then
+    pkgs="$pkgs clang libclang-rt-14-dev"
 fi
 if [ "${1:-}" = "bench" ]; then
     pkgs="$pkgs wrk python3"
