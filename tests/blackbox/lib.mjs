@@ -34,6 +34,34 @@ export const VALID_CALL = Object.freeze({
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// With CALLPROOF_FUZZ_RECORD=DIR every request the suite sends (through fetch or rawRequest)
+// and its answer are appended to DIR/<pid>.jsonl: scripts/fuzz_seeds.mjs makes the fuzzers'
+// seed corpora from them. Off by default; it changes nothing the tests see.
+const RECORD_DIR = process.env.CALLPROOF_FUZZ_RECORD;
+function record(entry) {
+  fs.appendFileSync(path.join(RECORD_DIR, `${process.pid}.jsonl`), `${JSON.stringify(entry)}\n`);
+}
+const b64 = (v) => Buffer.from(v).toString('base64');
+if (RECORD_DIR) {
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (url, opts = {}) => {
+    const res = await realFetch(url, opts);
+    const clone = res.clone();
+    const u = new URL(url);
+    const body = opts.body === undefined ? '' : opts.body;
+    record({
+      method: opts.method || 'GET',
+      target: u.pathname + u.search,
+      headers: Object.entries(opts.headers || {}),
+      body: typeof body === 'string' || body instanceof Uint8Array ? b64(body) : '',
+      status: res.status,
+      type: res.headers.get('content-type') || '',
+      response: b64(Buffer.from(await clone.arrayBuffer())),
+    });
+    return res;
+  };
+}
+
 /** Poll fn() until it returns a truthy value; throws with `what` after timeoutMs. */
 export async function waitFor(fn, { timeoutMs = 10000 * SLOW, intervalMs = 25, what = 'condition' } = {}) {
   const until = Date.now() + timeoutMs;
@@ -256,7 +284,9 @@ export async function rawRequest(port, text, { timeoutMs = 10000 * SLOW, untilCl
   try {
     const p = readResponse(s, { timeoutMs, untilClose });
     s.write(text);
-    return await p;
+    const answer = await p;
+    if (RECORD_DIR) record({ raw: b64(text), response: b64(Buffer.from(answer, 'latin1')) });
+    return answer;
   } finally {
     s.destroy();
   }
