@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs every test callproof has, twice: against the release build and against the ASan+UBSan
-# build (unit tests and the black-box suite with the sanitized server). Prints one line per
+# build (unit tests and the black-box suite with the sanitized server), then a short pass of
+# every fuzz target (its committed corpus, then a few seconds of fuzzing). Prints one line per
 # stage and ends with the summary line "N passed, M failed". Exit status is non-zero if any
 # test failed or any stage could not run. Called by `make test` after the builds.
 set -u
@@ -92,6 +93,36 @@ done
 echo "== black-box (ASan+UBSan)"
 # shellcheck disable=SC2086
 run_node "blackbox/asan" CALLPROOF_BIN=build/asan/callproof $SAN_ENV
+
+# libFuzzer: every input of the committed corpus once (past findings included), then
+# FUZZ_CI_SECONDS of fuzzing; exit status 0 when nothing was found. One pass per target.
+FUZZ_CI_SECONDS=${FUZZ_CI_SECONDS:-8}
+run_fuzz() { # $1 = target
+    label="fuzz/$1"
+    out="$log_dir/fuzz_$1.log"
+    work=build/fuzz/ci/$1
+    rm -rf "$work"
+    mkdir -p "$work"
+    "build/fuzz/fuzz_$1" -max_total_time="$FUZZ_CI_SECONDS" -max_len=65536 -timeout=20 \
+        -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$log_dir/fuzz_$1-" \
+        "$work" "fuzz/corpus/$1" >"$out" 2>&1
+    rc=$?
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out")
+    if [ "$rc" -eq 0 ] && [ -n "$runs" ]; then
+        passed=$((passed + 1))
+        printf '  %-40s %3d passed, 0 failed (%s runs)\n' "$label" 1 "$runs"
+    else
+        failed=$((failed + 1))
+        broken="$broken $label"
+        printf '  %-40s %3d passed, 1 failed\n' "$label" 0
+        grep -E '==FUZZ==|ERROR: |runtime error|SUMMARY|Test unit written' "$out" | head -10
+    fi
+}
+echo "== fuzz (corpus + ${FUZZ_CI_SECONDS}s each, ASan+UBSan)"
+for src in fuzz/fuzz_*.c; do
+    t=$(basename "$src" .c)
+    run_fuzz "${t#fuzz_}"
+done
 
 [ -z "$broken" ] || echo "stages that crashed or failed outside a test:$broken (logs in $log_dir)"
 echo "$passed passed, $failed failed"
