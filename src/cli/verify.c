@@ -47,14 +47,33 @@ struct checks {
     struct cp_buf *text; /* the report: one line per check in text mode */
 };
 
+/* A detail in the text report. It may hold strings from the file (an id, the log's name), so
+ * control characters are written as \n or \xNN: a forged file cannot start a line of its own
+ * ("PASS ...", "<file>: VERIFIED"). */
+static void
+put_detail(struct cp_buf *out, const char *detail)
+{
+    cp_buf_puts(out, ": ");
+    for (const unsigned char *p = (const unsigned char *)detail; *p; p++) {
+        if (*p == '\n')
+            cp_buf_puts(out, "\\n");
+        else if (*p < 0x20 || *p == 0x7f)
+            cp_buf_printf(out, "\\x%02x", *p);
+        else
+            cp_buf_putc(out, (char)*p);
+    }
+}
+
 static void
 check(struct checks *c, bool ok, const char *name, const char *detail)
 {
     if (!ok)
         c->n_failed++;
     if (!c->json) {
-        cp_buf_printf(c->text, "%s %s%s%s\n", ok ? "PASS" : "FAIL", name, detail ? ": " : "",
-                      detail ? detail : "");
+        cp_buf_printf(c->text, "%s %s", ok ? "PASS" : "FAIL", name);
+        if (detail)
+            put_detail(c->text, detail);
+        cp_buf_putc(c->text, '\n');
         return;
     }
     cJSON *o = cJSON_CreateObject();
@@ -73,7 +92,9 @@ static void
 skip(struct checks *c, const char *name, const char *detail)
 {
     if (!c->json) {
-        cp_buf_printf(c->text, "SKIP %s: %s\n", name, detail);
+        cp_buf_printf(c->text, "SKIP %s", name);
+        put_detail(c->text, detail);
+        cp_buf_putc(c->text, '\n');
         return;
     }
     cJSON *o = cJSON_CreateObject();
@@ -287,17 +308,19 @@ cp_cli_verify_run(const struct cp_verify_input *in, struct cp_buf *out)
     const char *origin = str(logj, "origin"), *note = str(logj, "checkpoint");
     if (key_name[0] == '\0' && origin)
         snprintf(key_name, sizeof(key_name), "%s", origin);
+    cp_utf8_trim_tail(key_name); /* it is printed: never cut inside a character */
     const char *text = NULL;
     size_t text_len = 0;
     bool note_ok =
         have_key && note && cp_note_verify(note, strlen(note), key_name, &pk, &text, &text_len);
     check(&c, note_ok, "checkpoint is signed by the key", key_name);
-    char cp_origin[128];
+    char cp_origin[128] = ""; /* unspecified unless the parse succeeded: printed only then */
     uint64_t size = 0;
     struct cp_sha256 root;
     bool cp_ok =
         note_ok && cp_checkpoint_parse(text, text_len, cp_origin, sizeof(cp_origin), &size, &root);
-    check(&c, cp_ok && strcmp(cp_origin, key_name) == 0, "checkpoint names the log", cp_origin);
+    check(&c, cp_ok && strcmp(cp_origin, key_name) == 0, "checkpoint names the log",
+          cp_ok ? cp_origin : NULL);
 
     /* 5. inclusion: the leaf is recomputed here; size and root come from the signed note */
     struct cp_buf leaf = CP_BUF_INIT;
