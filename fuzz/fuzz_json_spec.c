@@ -37,19 +37,19 @@ static const struct {
 };
 
 /*
- * The value at path in root ("a.b[3].c"), or NULL. Member names may themselves hold '.' or '[',
- * so at each object every member whose name is a prefix of the rest of the path (followed by
- * its end, '.' or '[') is tried.
+ * The value at path in root ("a.b[3].c"), or NULL. Member names may themselves hold '.' or '['
+ * (even start with '['), so at each object every member whose name is a prefix of the rest of
+ * the path (followed by its end, '.' or '[') is tried.
  */
 static const cJSON *
 resolve(const cJSON *v, const char *path)
 {
     if (*path == '\0')
         return v;
-    if (*path == '[') {
+    if (cJSON_IsArray(v)) {
         char *end;
         long i = strtol(path + 1, &end, 10);
-        if (!cJSON_IsArray(v) || *end != ']' || i < 0)
+        if (*path != '[' || *end != ']' || i < 0)
             return NULL;
         const cJSON *e = cJSON_GetArrayItem(v, (int)i);
         if (e == NULL)
