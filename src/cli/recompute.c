@@ -106,15 +106,15 @@ consents(struct inputs *x, const cJSON *arr, struct cp_compliance_consent *out, 
         k->rec.captured_ms = time_or_zero(c, "captured_at", ok);
         k->rec.revoked_ms = time_or_zero(c, "revoked_at", ok);
         k->has_request_text = boolean(c, "has_request_text", ok);
-        const cJSON *sc = get(c, "scope");
-        if (!cJSON_IsArray(sc)) {
-            *ok = false;
-            continue;
-        }
         /* The rules read the scope as stored: comma-separated. Offsets, since the buffer
-         * may move as it grows; pointers are set once it is complete. */
+         * may move as it grows; pointers are set once it is complete. Every found consent gets
+         * one, an empty scope if it is not a list (then the inputs are not *ok anyway), so no
+         * offset is ever taken from a buffer that was never allocated. */
+        const cJSON *sc = get(c, "scope");
+        if (!cJSON_IsArray(sc))
+            *ok = false;
         x->scope_off[base + n] = x->scopes.len;
-        for (const cJSON *s = sc->child; s != NULL; s = s->next) {
+        for (const cJSON *s = cJSON_IsArray(sc) ? sc->child : NULL; s != NULL; s = s->next) {
             if (!cJSON_IsString(s))
                 *ok = false;
             else

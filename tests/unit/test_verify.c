@@ -1,18 +1,21 @@
 /*
  * Unit tests for the report of `callproof verify` (cp_cli_verify_run, cli/verify.h) on files
  * that fail: whatever a file holds, the report is valid UTF-8, strict JSON with --json, and a
- * forged file cannot add lines to the text report. Each case is a finding of fuzz/fuzz_verify.c
- * (its input is in fuzz/corpus/verify/regress-*); the checks that pass on real exports are
- * covered end to end by tests/blackbox/evidence_verify.test.mjs.
+ * forged file cannot add lines to the text report; and the rules rerun (cli/recompute.c) on a
+ * malformed bundle. Each case is a finding of fuzz/fuzz_verify.c (inputs in
+ * fuzz/corpus/verify/regress-*); the checks that pass on real exports are covered end to end by
+ * tests/blackbox/evidence_verify.test.mjs.
  */
 #include "unit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cli/recompute.h"
 #include "cli/verify.h"
 #include "core/buf.h"
 #include "crypto/crypto.h"
+#include "domain/compliance.h"
 #include "json/json.h"
 
 /* Leave 0xff bytes (never valid UTF-8, never NUL) in the stack the next call will use, so that a
@@ -107,6 +110,22 @@ test_verify__long_origin_stays_utf8(void **state)
     free(reports(file));
 }
 
+static void
+test_verify__recompute_consent_scope_not_a_list(void **state)
+{
+    (void)state;
+    /* A found consent whose scope is not an array, and no other scope: the joined scope buffer
+     * was never allocated and its (NULL) start was offset anyway, undefined behaviour caught by
+     * UBSan (fuzz/corpus/verify/regress-scope-not-a-list). Now: incomplete, nothing else. */
+    cJSON *b = cJSON_Parse("{\"compliance\":{\"rules_version\":\"" CP_COMPLIANCE_RULES_VERSION
+                           "\"},\"disclosures\":[],\"consents_used\":[{\"found\":true,"
+                           "\"scope\":1}],\"consents_captured\":[],\"revocations\":[]}");
+    assert_non_null(b);
+    char detail[256];
+    assert_int_equal(cp_cli_recompute(b, detail, sizeof(detail)), CP_RECOMPUTE_INCOMPLETE);
+    cJSON_Delete(b);
+}
+
 int
 main(void)
 {
@@ -115,6 +134,7 @@ main(void)
         cmocka_unit_test(test_verify__unverified_checkpoint_prints_no_origin),
         cmocka_unit_test(test_verify__file_cannot_add_report_lines),
         cmocka_unit_test(test_verify__long_origin_stays_utf8),
+        cmocka_unit_test(test_verify__recompute_consent_scope_not_a_list),
     };
     return cmocka_run_group_tests_name("verify", tests, NULL, NULL);
 }
