@@ -107,6 +107,9 @@ cp_server_mhd_version(void)
     return MHD_get_version();
 }
 
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
 static void
 mhd_logger(void *cls, const char *fmt, va_list ap)
 {
