@@ -80,6 +80,13 @@ build/tools/errors_md: tools/errors_md.c src/core/errors.def src/core/error.c sr
 	@mkdir -p $(dir $@)
 	@$(CC) $(CPPFLAGS_ALL) $(WARN) -O1 -o $@ tools/errors_md.c src/core/error.c src/core/util.c src/core/log.c src/core/time.c
 
+# Fills a store with realistic calls through the server's own input parsing and store ops
+# (bench/run.sh; see tools/bench_fill.c). Linked against the release objects.
+build/tools/bench_fill: tools/bench_fill.c $(RELOBJS) $(HDRS) Makefile
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	@$(CC) $(CPPFLAGS_ALL) $(WARN) $(OPT) -o $@ tools/bench_fill.c $(RELOBJS) $(PKG_LIBS) -lpthread -lm
+
 .PHONY: all build run test bench crashtest asan units fuzz fuzz-build docs deps deps-test format lint clean
 all build: build/callproof
 asan: build/asan/callproof $(ASANUNITS)
