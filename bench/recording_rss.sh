@@ -6,7 +6,8 @@ set -eu
 cd "$(dirname "$0")/.."
 MB=${1:-200}
 . bench/lib.sh
-kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$pid/status"; }
+bench_init
+server_start "$work/data"
 
 # A WAV header for a 16-bit mono 8 kHz file, then random samples.
 bytes=$((MB * 1024 * 1024))
@@ -25,18 +26,18 @@ with open(path, "wb") as f:
 PY
 curl -sf "$base/api/v1/calls" -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
   -d '{"call_id":"bench","user_id":"3c90c3cc-0d44-4b50-8888-8dd25736052a","agent_id":"3c90c3cc-0d44-4b50-8888-8dd25736052a","type":"phone_call","from_number":"+15551234567","to_number":"+15557654321","phone_number_id":"3c90c3cc-0d44-4b50-8888-8dd25736052a"}' >/dev/null
-idle=$(kb VmRSS)
+idle=$(kb "$pid" VmRSS)
 t0=$(date +%s.%N)
 curl -sf -X PUT "$base/v1/calls/bench/recordings/r1/audio" -H "Authorization: Bearer $token" \
   -H 'Content-Type: audio/wav' --data-binary @"$work/a.wav" -o /dev/null
 t1=$(date +%s.%N)
-peak_up=$(kb VmHWM)
+peak_up=$(kb "$pid" VmHWM)
 url=$(curl -sf "$base/api/v1/voice-calls/bench/recording-url" -H "Authorization: Bearer $token" |
       python3 -c 'import json,sys; print(json.load(sys.stdin)["recordingUrl"])')
 curl -sf "$url" -o "$work/b.wav"
 t2=$(date +%s.%N)
-peak_all=$(kb VmHWM)
-after=$(kb VmRSS)
+peak_all=$(kb "$pid" VmHWM)
+after=$(kb "$pid" VmRSS)
 same=no
 cmp -s "$work/a.wav" "$work/b.wav" && same=yes
 echo "recording RSS benchmark: ${MB} MB WAV, $(nproc) cores, $(uname -r)"

@@ -6,11 +6,12 @@
 #   scripts/deps.sh          build + run dependencies
 #   scripts/deps.sh test     ... plus what `make test` needs (its short fuzzing pass too)
 #   scripts/deps.sh fuzz     ... plus what `make fuzz` needs (clang with libFuzzer)
-#   scripts/deps.sh bench    ... plus what `make bench` needs (wrk, python3)
+#   scripts/deps.sh bench    build + run dependencies plus what `make bench` needs: wrk, nginx
+#                            (the light flavour, unless an nginx is installed), perf, curl, python3
 set -eu
 
 pkgs="gcc make pkg-config libmicrohttpd-dev libcjson-dev libsqlite3-dev libsodium-dev tzdata"
-if [ "${1:-}" = "test" ] || [ "${1:-}" = "bench" ]; then
+if [ "${1:-}" = "test" ]; then
     pkgs="$pkgs libcmocka-dev curl sqlite3 chromium"
     command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 fi
@@ -20,7 +21,9 @@ if [ "${1:-}" = "test" ] || [ "${1:-}" = "fuzz" ]; then
     pkgs="$pkgs clang libclang-rt-14-dev"
 fi
 if [ "${1:-}" = "bench" ]; then
-    pkgs="$pkgs wrk python3"
+    pkgs="$pkgs wrk curl python3 linux-perf"
+    # Any of Debian's nginx flavours will do; the bench runs it with its own config file.
+    command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || pkgs="$pkgs nginx-light"
 fi
 
 missing=""
