@@ -2,8 +2,9 @@
 #   bench_init             make the scratch directory $work (under $TMPDIR or /tmp), removed on
 #                          exit together with every server these functions started
 #   server_start DATA      start `callproof serve` on 127.0.0.1 (a free port) with data
-#                          directory DATA; sets pid, base (http://HOST:PORT), and token when
-#                          the server made its first-start key (else token is left alone)
+#                          directory DATA; sets pid, base (http://HOST:PORT), threads (its
+#                          HTTP threads, from its log), and token when the server made its
+#                          first-start key (else token is left alone)
 #   server_stop            SIGTERM the server started last and wait for it to exit
 #   kb PID FIELD           a field of /proc/PID/status in kB (VmRSS, VmHWM)
 BIN=${CALLPROOF_BIN:-build/callproof}
@@ -35,6 +36,7 @@ server_start() {
     first=$(grep -o 'cp_[0-9a-f]\{16\}_[0-9a-f]\{64\}' "$log.out" | head -n 1 || true)
     [ -z "$first" ] || token=$first
     base="http://$addr"
+    threads=$(sed -n 's/.*listening on .*, \([0-9]*\) threads.*/\1/p' "$log.err" | head -n 1)
 }
 
 server_stop() {

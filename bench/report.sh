@@ -1,0 +1,104 @@
+#!/bin/sh
+# The report of `make bench`: reads the figures bench/run.sh left in RAW_DIR (build/bench/raw by
+# default), prints the Markdown block, writes it to build/bench/report.md, and puts it between
+# the bench:begin and bench:end markers of BENCH_DOC (docs/BENCHMARKS.md; empty: no doc).
+# It can be run again on the same figures: bench/report.sh [RAW_DIR].
+set -eu
+cd "$(dirname "$0")/.."
+res=${1:-build/bench/raw}
+OUT=build/bench
+DOC=${BENCH_DOC-docs/BENCHMARKS.md}
+say() { printf '%s\n' "$*" >&2; }
+fmt_int() { printf '%s' "$1" | awk '{ n = sprintf("%d", $1); s = ""; while (length(n) > 3) { s = "," substr(n, length(n) - 2) s; n = substr(n, 1, length(n) - 3) } printf "%s%s", n, s }'; }
+. "$res/meta"
+
+# row NAME NGINX_NAME LABEL STORE TARGET_RATIO P99_TARGET_MS
+row() {
+    [ -s "$res/r.$1" ] || return 0
+    ngf="$res/r.$2"
+    awk -v label="$3" -v store="$4" -v target="$5" -v p99t="$6" -v cpu="$(cat "$res/cpu.$1" 2>/dev/null || echo '- -')" '
+        function c(x,  n, s) { n = sprintf("%d", x); s = ""; while (length(n) > 3) { s = "," substr(n, length(n) - 2) s; n = substr(n, 1, length(n) - 3) } return n s }
+        FNR == 1 && NR == 1 { nr = $3; n50 = $4; n99 = $5 }
+        FNR == 1 && NR > 1 { r = $3; p50 = $4; p99 = $5; err = $7 + $8 + $9 + $10 + $11; req = $1 }
+        END {
+            ratio = nr > 0 ? r / nr : 0
+            ok = ratio >= target
+            tgt = sprintf("≥ %g%%", target * 100)
+            if (p99t != "") { tgt = tgt sprintf(", p99 ≤ %g ms", p99t); ok = ok && p99 <= p99t }
+            split(cpu, cu, " ")
+            printf "| %s | %s | %s | %.2f / %.2f | %s | %.2f / %.2f | **%.*f%%** | %s | %s | %s%s | %s |\n",
+                label, store, c(nr), n50, n99, (r >= 100 ? c(r) : sprintf("%.1f", r)), p50, p99,
+                (ratio >= 0.01 ? 1 : 2), 100 * ratio, tgt, (ok ? "met" : "**missed**"),
+                c(req), (err ? " (" c(err) " errors)" : ""), cu[1] " cores, " cu[2] "% idle"
+        }' "$ngf" "$res/r.$1"
+}
+{
+    echo "<!-- bench:begin: written by \`make bench\` (bench/run.sh); edit outside these markers -->"
+    echo "### Last run: $date_utc UTC"
+    echo
+    echo "- **Machine**: $cores cores ($cpu_model), $mem_gib GiB, Linux $kernel, Debian $debian, this disk does $(fmt_int "$fsync_rate") fdatasync/s (4 KiB appends, one thread); load average at the start $load_start."
+    echo "- **Software**: callproof $version (git $rev), gcc $gcc \`$cflags\`;"
+    echo "  $libs;"
+    echo "  nginx $nginx_v ($nginx_pkg, $cores workers, access log off, \`return\` of a $ng_json_bytes-byte JSON); wrk $wrk_v."
+    echo "- **Command**: \`make bench\` with BENCH_SECONDS=$SECS: for each workload \`wrk -t$WRK_THREADS -c$CONNS -d${SECS}s --timeout 10s -s bench/wrk/SCRIPT URL\`, after a ${WARM} s warm-up, against nginx and then callproof (\`build/callproof serve\`, defaults: ${threads:-?} HTTP threads, log level info, SQLite WAL + synchronous=FULL). wrk, nginx and callproof share the $cores cores; total time $((elapsed_s / 60)) min $((elapsed_s % 60)) s."
+    echo "- **Stores**: A empty (fresh data directory); B $(cat "$res/fill.b"); C $(cat "$res/fill.c" 2>/dev/null || echo 'skipped (BENCH_BIG_CALLS=0)')."
+    echo
+    echo "| workload | store | nginx req/s | nginx p50 / p99 ms | callproof req/s | callproof p50 / p99 ms | ratio | target | met? | callproof answers | callproof CPU, machine idle |"
+    echo "|---|---|---:|---:|---:|---:|---:|---|---|---:|---|"
+    row cp.create0 ng.create "1. POST /api/v1/calls (1.0–1.5 KB, unique)" "A: empty" 0.10 10
+    row cp.create1m ng.create "1. POST /api/v1/calls (1.0–1.5 KB, unique)" "C: $(fmt_int "$BIG")" 0.10 10
+    row cp.get ng.get "2. GET /api/v1/calls/{id} (random of 10,000 ids)" "B: $(fmt_int "$MID")" 0.50 ""
+    row cp.get1m ng.get "2. GET /api/v1/calls/{id} (random of 10,000 ids)" "C: $(fmt_int "$BIG")" 0.50 ""
+    row cp.list ng.list "3. GET /api/v1/voice-calls?state=Completed&direction=Outbound&pageSize=50 ($(fmt_int "$(cat "$res/list_total.b")") match)" "B: $(fmt_int "$MID")" 0.05 ""
+    row cp.list1m ng.list "3. same list ($(fmt_int "$(cat "$res/list_total.c" 2>/dev/null || echo 0)") match)" "C: $(fmt_int "$BIG")" 0.05 ""
+    row cp.postcall ng.postcall "4. POST /v1/post-call (seed body, unique call_id)" "A" 0.05 ""
+    row cp.rec ng.rec "5. GET 1 MB recording, signed link (nginx: the same file)" "A" 0.50 ""
+    echo
+    echo "Ratio: callproof's requests per second over nginx's for the same requests. Latencies are wrk's, over the requests answered in the run; wrk counts a request still unanswered after 10 s as a timeout error instead. Answers: requests callproof answered in the measured run (errors: status 400 or more, socket errors, timeouts). CPU: what callproof used during the run, in cores, and the share of the machine left idle (wrk and nginx run on the same cores, and so did other work)."
+    echo
+    for st in A B C; do
+        [ -s "$res/rss.$st" ] && echo "$st $(cat "$res/rss.$st") $(cat "$res/peak.$st")"
+    done | awk '
+        { if ($3 > idle) idle = $3; if ($4 > peak) peak = $4
+          line = line sprintf("%s%s %.1f / %.1f / %.1f MB", NR > 1 ? "; " : "", $1, $2 / 1024, $3 / 1024, $4 / 1024) }
+        END {
+            printf "**Memory** (callproof VmRSS at start / VmRSS idle 2 s after the load / VmHWM peak, per store): %s.\n", line
+            printf "Idle after load: **%.1f MB** (target ≤ 20 MB: %s); peak under load: **%.1f MB** (target ≤ 80 MB: %s).\n",
+                idle / 1024, idle <= 20480 ? "met" : "**missed**", peak / 1024, peak <= 81920 ? "met" : "**missed**"
+        }'
+    echo
+    read -r ls ver ok <"$res/postcall.check"
+    echo "**Post-call seals are real**: after the load the log holds $(fmt_int "$ls") leaves (wrk counted $(fmt_int "$ok") answers 201 in the measured run; the warm-up's seals, and requests still in flight when wrk stopped, are in the log too); a bundle sealed afterwards passes \`callproof verify\`: $ver."
+    if [ -s "$res/recording_rss" ]; then
+        echo
+        echo "**A ${REC_MB} MB recording** (bench/recording_rss.sh, its own server): $(awk -F': *' '/idle RSS before/ { i = $2 } /peak RSS after download/ { p = $2; sub(/ *\(.*/, "", p) } /peak above idle/ { a = $2 } /identical/ { s = $2 } END { printf "idle %s, peak after upload and download %s, peak above idle %s; bytes identical: %s", i, p, a, s }' "$res/recording_rss")."
+    fi
+    if ls "$res"/prof.* >/dev/null 2>&1; then
+        echo
+        echo "#### Where callproof's CPU time goes"
+        echo
+        echo "\`perf record -e cpu-clock -F 499 -p <callproof>\` during each measured run (about 1% of a core): shares of callproof's own CPU samples, so time spent waiting (fsync, the write lock, the network) is not in them; the CPU column of the table says how busy callproof was. In a VM without hardware counters, kernel samples pile up where interrupts are re-enabled (\`_raw_spin_unlock_irqrestore\`, \`finish_task_switch\`, \`handle_softirqs\`): read the kernel's share as a whole."
+        for p in create0 create1m get get1m list list1m postcall rec; do
+            p=cp.$p
+            [ -s "$res/prof.$p" ] || continue
+            echo
+            awk -v name="$p" '
+                BEGIN { t["cp.create0"] = "create call, empty store"; t["cp.create1m"] = "create call, store C"; t["cp.get"] = "get call, store B"; t["cp.get1m"] = "get call, store C"; t["cp.list"] = "filtered list, store B"; t["cp.list1m"] = "filtered list, store C"; t["cp.postcall"] = "post-call"; t["cp.rec"] = "recording download" }
+                /^dso$/ { mode = 1; next } /^sym$/ { mode = 2; next }
+                mode == 1 { d = d sprintf("%s%s %s", d == "" ? "" : ", ", $2, $1) }
+                mode == 2 { pct = $1; dso = $2; $1 = ""; $2 = ""; sub(/^ +/, ""); s = s sprintf("%s%s `%s` (%s)", s == "" ? "" : ", ", pct, $0, dso) }
+                END { printf "- **%s**: by library: %s.\n  Top functions: %s.\n", t[name], d, s }' "$res/prof.$p"
+        done
+    fi
+    echo "<!-- bench:end -->"
+} >"$OUT/report.md"
+
+cat "$OUT/report.md"
+if [ -n "$DOC" ] && [ -f "$DOC" ]; then
+    awk -v rep="$OUT/report.md" '
+        /^<!-- bench:begin/ { while ((getline l < rep) > 0) print l; skip = 1; next }
+        /^<!-- bench:end -->/ { skip = 0; next }
+        !skip' "$DOC" >"$OUT/doc.tmp" && cp "$OUT/doc.tmp" "$DOC" && rm -f "$OUT/doc.tmp"
+    grep -q '^<!-- bench:begin' "$DOC" || say "bench: $DOC has no bench:begin/bench:end markers; the report is in $OUT/report.md"
+    say "bench: wrote $OUT/report.md and its block in $DOC"
+fi
