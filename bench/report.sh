@@ -67,6 +67,10 @@ row() {
                 idle / 1024, idle <= 20480 ? "met" : "**missed**", peak / 1024, peak <= 81920 ? "met" : "**missed**"
         }'
     echo
+    if ls "$res"/gc.* >/dev/null 2>&1; then
+        echo "**Group commit** (each server's last log line about it): $(for st in A B C; do [ -s "$res/gc.$st" ] && printf '%s: %s; ' "$st" "$(sed 's/^group commit: //' "$res/gc.$st")"; done | sed 's/; $//')."
+        echo
+    fi
     read -r ls ver ok <"$res/postcall.check"
     echo "**Post-call seals are real**: after the load the log holds $(fmt_int "$ls") leaves (wrk counted $(fmt_int "$ok") answers 201 in the measured run; the warm-up's seals, and requests still in flight when wrk stopped, are in the log too); a bundle sealed afterwards passes \`callproof verify\`: $ver."
     if [ -s "$res/recording_rss" ]; then

@@ -55,7 +55,8 @@ mem_gib=$(awk '/^MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)
 pkgv() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo '?'; }
 nginx_pkg=$(dpkg-query -W -f='${binary:Package}\n' nginx-light nginx-core nginx 2>/dev/null | head -n 1)
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
-git diff --quiet HEAD 2>/dev/null || rev="$rev+changes"
+# The bench rewrites docs/BENCHMARKS.md itself: only other changes mark the tree as changed.
+git diff --quiet HEAD -- . ':(exclude)docs/BENCHMARKS.md' 2>/dev/null || rev="$rev+changes"
 
 # ---- nginx ----
 ng="$work/nginx"
@@ -203,9 +204,11 @@ fill() { # DIR N NAME: bench_fill, timed; the ids go to DIR/ids
     echo "$(cat "$res/fill.$3") -> callproof.db $db_mb MB" >"$res/fill.$3"
     say "  $(cat "$res/fill.$3")"
 }
-stop_store() { # NAME: the server's peak RSS goes to $res/peak.NAME, then it is stopped
+stop_store() { # NAME: the server's peak RSS goes to $res/peak.NAME, then it is stopped; the
+    # line its log ends with about group commit (write transactions per commit) to $res/gc.NAME
     kb "$pid" VmHWM >"$res/peak.$1"
     server_stop
+    grep -o 'group commit: .*' "$log.err" >"$res/gc.$1" || true
 }
 auth() { echo "Authorization: Bearer $token"; }
 json='Content-Type: application/json'
