@@ -26,6 +26,14 @@
 #define BUSY_TIMEOUT_MS 5000
 
 enum stmt_id {
+    /* Transaction control, prepared once like the rest (sqlite3_exec parses on every call). */
+    ST_BEGIN,
+    ST_BEGIN_IMMEDIATE,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
     ST_TENANT_INSERT,
     ST_TENANT_GET,
     ST_KEY_INSERT,
@@ -93,6 +101,13 @@ enum stmt_id {
     "supersedes, sealed_at"
 
 static const char *const stmt_sql[ST__COUNT] = {
+    [ST_BEGIN] = "BEGIN",
+    [ST_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT job",
+    [ST_RELEASE] = "RELEASE job",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO job",
     [ST_TENANT_INSERT] = "INSERT INTO tenants(name, created_at) VALUES (?1, ?2) "
                          "ON CONFLICT(name) DO NOTHING",
     [ST_TENANT_GET] = "SELECT id FROM tenants WHERE name = ?1",
@@ -520,6 +535,18 @@ release_write_lock(struct sq_conn *c)
     }
 }
 
+/* Run a cached transaction-control statement: SQLITE_OK or the error. */
+static int
+ctl(struct sq_conn *c, enum stmt_id id)
+{
+    sqlite3_stmt *s = stmt(c, id);
+    if (s == NULL)
+        return SQLITE_ERROR;
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 static enum cp_qs
 sq_begin(struct cp_store_conn *cc, bool write)
 {
@@ -529,7 +556,7 @@ sq_begin(struct cp_store_conn *cc, bool write)
         pthread_mutex_lock(&c->st->write_lock);
         c->holds_write_lock = true;
     }
-    int rc = sqlite3_exec(c->db, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL, NULL);
+    int rc = ctl(c, write ? ST_BEGIN_IMMEDIATE : ST_BEGIN);
     if (rc != SQLITE_OK) {
         release_write_lock(c);
         return qs_from_rc(c, rc, "begin");
@@ -542,7 +569,7 @@ static enum cp_qs
 sq_commit(struct cp_store_conn *cc)
 {
     struct sq_conn *c = sq(cc);
-    int rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+    int rc = ctl(c, ST_COMMIT);
     if (rc != SQLITE_OK)
         return qs_from_rc(c, rc, "commit"); /* caller rolls back */
     c->in_txn = false;
@@ -557,7 +584,7 @@ sq_rollback(struct cp_store_conn *cc)
     /* Always issue ROLLBACK after an error: SQLite may or may not have rolled back already
      * (lang_transaction "Response To Errors"); autocommit tells us which. */
     if (!sqlite3_get_autocommit(c->db))
-        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        ctl(c, ST_ROLLBACK);
     c->in_txn = false;
     release_write_lock(c);
 }
@@ -568,7 +595,7 @@ sq_savepoint(struct cp_store_conn *cc)
 {
     struct sq_conn *c = sq(cc);
     CP_ASSERT(c->in_txn);
-    int rc = sqlite3_exec(c->db, "SAVEPOINT job", NULL, NULL, NULL);
+    int rc = ctl(c, ST_SAVEPOINT);
     return rc == SQLITE_OK ? CP_QS_ONE : qs_from_rc(c, rc, "savepoint");
 }
 
@@ -576,7 +603,7 @@ static enum cp_qs
 sq_savepoint_release(struct cp_store_conn *cc)
 {
     struct sq_conn *c = sq(cc);
-    int rc = sqlite3_exec(c->db, "RELEASE job", NULL, NULL, NULL);
+    int rc = ctl(c, ST_RELEASE);
     return rc == SQLITE_OK ? CP_QS_ONE : qs_from_rc(c, rc, "release savepoint");
 }
 
@@ -588,7 +615,9 @@ sq_savepoint_rollback(struct cp_store_conn *cc)
      * savepoint is gone and so is everything else of the batch. */
     if (sqlite3_get_autocommit(c->db))
         return qs_from_rc(c, SQLITE_ABORT, "savepoint lost with its transaction");
-    int rc = sqlite3_exec(c->db, "ROLLBACK TO job; RELEASE job", NULL, NULL, NULL);
+    int rc = ctl(c, ST_ROLLBACK_TO);
+    if (rc == SQLITE_OK)
+        rc = ctl(c, ST_RELEASE);
     return rc == SQLITE_OK ? CP_QS_ONE : qs_from_rc(c, rc, "rollback to savepoint");
 }
 
