@@ -14,7 +14,7 @@
 #   make clean
 
 CC      ?= cc
-PKGS    := libmicrohttpd libcjson sqlite3 libsodium
+PKGS    := libmicrohttpd libcjson sqlite3 libsodium libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

@@ -10,9 +10,11 @@
 #                            (the light flavour, unless an nginx is installed), perf, curl, python3
 set -eu
 
-pkgs="gcc make pkg-config libmicrohttpd-dev libcjson-dev libsqlite3-dev libsodium-dev tzdata"
+pkgs="gcc make pkg-config libmicrohttpd-dev libcjson-dev libsqlite3-dev libsodium-dev libpq-dev tzdata"
 if [ "${1:-}" = "test" ]; then
-    pkgs="$pkgs libcmocka-dev curl sqlite3 chromium"
+    # postgresql: make test runs the store contract and the black-box suite on a throwaway
+    # cluster too (scripts/pg_cluster.sh).
+    pkgs="$pkgs libcmocka-dev curl sqlite3 chromium postgresql"
     command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
 fi
 # libFuzzer and the sanitizer runtimes are in libclang-rt-14-dev, which Debian 12's clang-14

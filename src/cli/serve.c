@@ -303,11 +303,13 @@ cp_cli_serve(int argc, char **argv)
             close(lock_fd);
         return 1;
     }
+    char where[sizeof(cfg.database)];
     cp_log(CP_LOG_INFO,
            "callproof %s listening on %s (store %s at %s, %lld threads, "
            "libmicrohttpd %s)",
-           CP_VERSION, cp_server_address(srv), cp_store_backend(store), cfg.database,
-           (long long)cfg.threads, app.mhd_version);
+           CP_VERSION, cp_server_address(srv), cp_store_backend(store),
+           cp_store_url_redact(cfg.database, where, sizeof(where)), (long long)cfg.threads,
+           app.mhd_version);
     if (fk.created) {
         printf("\nFirst start: created tenant 'default' and an API key with every scope.\n"
                "It is shown only this once; store it now:\n\n  %s\n\n"

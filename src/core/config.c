@@ -42,8 +42,8 @@ static const struct setting settings[] = {
     {"data", K_STR, offsetof(struct cp_config, data_dir), sizeof(((struct cp_config *)0)->data_dir),
      0, 0, "./data", "data directory (SQLite database, and later recordings and signing keys)"},
     STR(database, "",
-        "database URL: a SQLite path or sqlite:PATH (default DATA/callproof.db); postgres://... is "
-        "not built yet"),
+        "database URL: a SQLite path or sqlite:PATH (default DATA/callproof.db), or "
+        "postgres://USER:PASS@HOST:PORT/DB for PostgreSQL"),
     STR(public_url, "",
         "URL clients reach this server at, used in links it hands out (default http://LISTEN)"),
     {"config", K_STR, offsetof(struct cp_config, config_file),

@@ -16,5 +16,6 @@ struct cp_store_backend {
 };
 
 extern const struct cp_store_backend cp_store_sqlite_backend;
+extern const struct cp_store_backend cp_store_pg_backend;
 
 #endif

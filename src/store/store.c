@@ -1,6 +1,6 @@
 /*
  * Backend selection, the connection pool and the transaction runner. Backend-neutral: the
- * SQL lives in sqlite/ (and pg/ later).
+ * SQL lives in sqlite/ and pg/.
  *
  * The pool is a mutex-protected free list. A request takes a connection only while it runs
  * store work (authentication, then its handler; never while its body or reply is on the wire),
@@ -9,6 +9,7 @@
 #include "store/store.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -53,14 +54,11 @@ struct cp_store *
 cp_store_open(const char *url, struct cp_error *out_err)
 {
     CP_ASSERT(url != NULL);
-    if (has_prefix(url, "postgres://") || has_prefix(url, "postgresql://")) {
-        cp_error_set(out_err, CP_ERR_NOT_IMPLEMENTED, "database",
-                     "This callproof is not built with PostgreSQL yet: use a SQLite path "
-                     "(the default is <data dir>/callproof.db).");
-        return NULL;
-    }
+    const struct cp_store_backend *backend = &cp_store_sqlite_backend;
     const char *location = url;
-    if (has_prefix(url, "sqlite:"))
+    if (has_prefix(url, "postgres://") || has_prefix(url, "postgresql://"))
+        backend = &cp_store_pg_backend; /* libpq takes the URL as it is */
+    else if (has_prefix(url, "sqlite:"))
         location = url + strlen("sqlite:");
     if (location[0] == '\0') {
         cp_error_set(out_err, CP_ERR_BAD_REQUEST, "database", "Empty database location.");
@@ -69,7 +67,7 @@ cp_store_open(const char *url, struct cp_error *out_err)
     struct cp_store *s = calloc(1, sizeof(*s));
     if (s == NULL)
         cp_die("out of memory");
-    s->backend = &cp_store_sqlite_backend;
+    s->backend = backend;
     s->state = s->backend->open(location, &s->schema_version, out_err);
     if (s->state == NULL) {
         free(s);
@@ -97,6 +95,22 @@ cp_store_close(struct cp_store *s)
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->wq_lock);
     free(s);
+}
+
+const char *
+cp_store_url_redact(const char *url, char *out, size_t n)
+{
+    const char *scheme = strstr(url, "://");
+    const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    const char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
+    /* user:password@ sits between the scheme and the first '@', before any '/'. */
+    const char *slash = scheme ? strchr(scheme + 3, '/') : NULL;
+    if (at == NULL || colon == NULL || colon > at || (slash != NULL && slash < at)) {
+        snprintf(out, n, "%s", url);
+        return out;
+    }
+    snprintf(out, n, "%.*s***%s", (int)(colon + 1 - url), url, at);
+    return out;
 }
 
 const char *
@@ -200,7 +214,7 @@ run_read(struct cp_store_conn *c, cp_txn_fn fn, void *cls)
         if (cq >= 0)
             return qs;
         c->ops->rollback(c);
-        if (cq == CP_QS_HARD)
+        if (cq != CP_QS_SOFT)
             return cq;
         qs = cq;
     }
@@ -221,6 +235,8 @@ run_job(struct cp_store_conn *c, struct write_job *j)
         if (sq < 0)
             return CP_QS_HARD;
         qs = j->fn(c, j->cls);
+        if (qs == CP_QS_SOFT && c->ops->soft_fails_transaction)
+            return CP_QS_SOFT; /* run_batch rolls the whole transaction back */
         if (qs >= 0) {
             sq = c->ops->savepoint_release(c);
             if (sq >= 0)
@@ -261,15 +277,21 @@ run_batch(struct cp_store_conn *c, struct write_job **jobs, size_t n)
             fail_all(jobs, n, qs, c->cause);
             return;
         }
-        bool broken = false;
-        for (size_t i = 0; i < n && !broken; i++) {
+        bool broken = false, restart = false;
+        for (size_t i = 0; i < n && !broken && !restart; i++) {
             jobs[i]->qs = run_job(c, jobs[i]);
             broken = jobs[i]->qs == CP_QS_HARD;
+            restart = jobs[i]->qs == CP_QS_SOFT && c->ops->soft_fails_transaction;
         }
         if (broken) {
             c->ops->rollback(c);
             fail_all(jobs, n, CP_QS_HARD, c->cause);
             return;
+        }
+        if (restart) { /* the transaction is doomed: every function runs again in a new one */
+            c->ops->rollback(c);
+            fail_all(jobs, n, CP_QS_SOFT, c->cause);
+            continue;
         }
         enum cp_qs cq = c->ops->commit(c);
         if (cq >= 0) {

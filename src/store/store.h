@@ -1,7 +1,7 @@
 /*
  * The store: callproof's persistence as an interface of *business operations* (GNU Taler's
  * plugin / GNUnet namestore idea). Nothing above this directory sees SQL or a database handle;
- * each backend (sqlite/ today, pg/ next) implements the same operations with the same
+ * each backend (sqlite/ and pg/) implements the same operations with the same
  * behaviour, and one contract test runs against every backend.
  *
  * Model:
@@ -12,8 +12,10 @@
  *                         cp_store_run(), which retries soft (transient) failures.
  *
  * Every operation returns an enum cp_qs (query status):
- *   CP_QS_HARD  (-2) the database failed (I/O, corruption, constraint we did not expect):
- *                    the transaction must be rolled back and the request answered 500/503.
+ *   CP_QS_HARD  (-2) the database failed (I/O, corruption, constraint we did not expect), or
+ *                    cannot be reached (then the connection's cause says so: see
+ *                    enum cp_store_cause): the transaction must be rolled back and the request
+ *                    answered 500/503/507.
  *   CP_QS_SOFT  (-1) a transient conflict (busy, serialization failure, deadlock): rolling
  *                    back and running the whole transaction again may succeed.
  *   CP_QS_NONE  ( 0) success, no row (not found / nothing changed / unique conflict where the
@@ -189,6 +191,11 @@ struct cp_store_ops {
     enum cp_qs (*savepoint)(struct cp_store_conn *c);
     enum cp_qs (*savepoint_release)(struct cp_store_conn *c);
     enum cp_qs (*savepoint_rollback)(struct cp_store_conn *c);
+    /* True when a SOFT failure dooms the whole transaction, not just the statement: running
+     * the function again inside the same transaction would meet the same conflict (PostgreSQL
+     * SERIALIZABLE: the snapshot is the transaction's). Group commit then runs the whole batch
+     * again in a new transaction instead of the one function. */
+    bool soft_fails_transaction;
 
     /* Tenants. Insert-or-get by name; *out_id receives the id. ONE if created, NONE if it
      * existed. */
@@ -344,6 +351,9 @@ struct cp_store_conn {
 struct cp_store *cp_store_open(const char *url, struct cp_error *out_err);
 void cp_store_close(struct cp_store *s); /* NULL ok; every connection must be released first */
 const char *cp_store_backend(const struct cp_store *s);
+/* url for logs and messages: a password in it ("postgres://user:secret@host/db") becomes
+ * "***". Writes at most n bytes (truncating) into out and returns out. */
+const char *cp_store_url_redact(const char *url, char *out, size_t n);
 /* The schema version the database is at after opening. */
 int cp_store_schema_version(const struct cp_store *s);
 
