@@ -1,9 +1,14 @@
 #!/bin/sh
 # Runs every test callproof has, twice: against the release build and against the ASan+UBSan
 # build (unit tests and the black-box suite with the sanitized server), then a short pass of
-# every fuzz target (its committed corpus, then a few seconds of fuzzing). Prints one line per
-# stage and ends with the summary line "N passed, M failed". Exit status is non-zero if any
-# test failed or any stage could not run. Called by `make test` after the builds.
+# every fuzz target (its committed corpus, then a few seconds of fuzzing). Both store
+# backends: a throwaway PostgreSQL cluster (scripts/pg_cluster.sh) is started first and
+# removed at the end, also on failure or interrupt; the store contract test runs its postgres
+# group on it (CALLPROOF_TEST_PG_URL), and the black-box suite runs a third time, release build
+# on PostgreSQL. A backend that could not be tested counts as a failure, never as a skip.
+# Prints one line per stage and ends with the summary line "N passed, M failed". Exit status
+# is non-zero if any test failed or any stage could not run. Called by `make test` after the
+# builds.
 set -u
 cd "$(dirname "$0")/.."
 
@@ -13,15 +18,23 @@ broken=""
 log_dir=build/test-logs
 mkdir -p "$log_dir"
 
-# cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] M test(s), listed below:".
+# A throwaway PostgreSQL cluster for the postgres stages; destroyed on every way out.
+pg_dir=$(mktemp -d /tmp/callproof-pg-XXXXXX)
+pg_url=""
+pg_cleanup() { scripts/pg_cluster.sh destroy "$pg_dir" >/dev/null 2>&1 || true; }
+trap pg_cleanup EXIT
+trap 'pg_cleanup; trap - EXIT; exit 130' INT TERM HUP
+
+# cmocka prints "[  PASSED  ] N test(s)." and "[  FAILED  ] M test(s), listed below:" once
+# per group (test_store runs two groups: one per backend), so the counts are summed.
 run_unit() { # $1 = label, rest = command
     label=$1
     shift
     out="$log_dir/$(echo "$label" | tr '/ ' '__').log"
     "$@" >"$out" 2>&1
     rc=$?
-    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -n 1)
-    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -n 1)
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | awk '{s += $1} END {print s + 0}')
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | awk '{s += $1} END {print s + 0}')
     p=${p:-0}
     f=${f:-0}
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
@@ -34,7 +47,8 @@ run_unit() { # $1 = label, rest = command
     [ "$f" -eq 0 ] || sed -n '1,200p' "$out" | grep -E 'FAILED|ERROR|error|runtime error|Sanitizer' | head -20
 }
 
-# node --test with the TAP reporter ends with "# pass N" and "# fail M".
+# node --test with the TAP reporter ends with "# pass N", "# fail M" and "# skipped K"
+# (skips are shown, and the tests that skip say why in the log).
 run_node() { # $1 = label, rest = env assignments
     label=$1
     shift
@@ -43,15 +57,21 @@ run_node() { # $1 = label, rest = env assignments
     rc=$?
     p=$(sed -n 's/^# pass \([0-9]*\)/\1/p' "$out" | tail -n 1)
     f=$(sed -n 's/^# fail \([0-9]*\)/\1/p' "$out" | tail -n 1)
+    k=$(sed -n 's/^# skipped \([0-9]*\)/\1/p' "$out" | tail -n 1)
     p=${p:-0}
     f=${f:-0}
+    k=${k:-0}
     if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
         f=1
         broken="$broken $label"
     fi
     passed=$((passed + p))
     failed=$((failed + f))
-    printf '  %-40s %3d passed, %d failed\n' "$label" "$p" "$f"
+    if [ "$k" -eq 0 ]; then
+        printf '  %-40s %3d passed, %d failed\n' "$label" "$p" "$f"
+    else
+        printf '  %-40s %3d passed, %d failed (%d skipped: see %s)\n' "$label" "$p" "$f" "$k" "$out"
+    fi
     [ "$f" -eq 0 ] || grep -E '^not ok|# Subtest|error:|Sanitizer|runtime error' "$out" | head -40
 }
 
@@ -77,12 +97,34 @@ else
     echo "  README lacks settings:$missing   0 passed, 1 failed"
 fi
 
+echo "== postgres"
+if pg_url=$(scripts/pg_cluster.sh start "$pg_dir" 2>"$log_dir/pg_cluster.log"); then
+    echo "  throwaway cluster at $(echo "$pg_url" | sed 's|//\([^:]*\):[^@]*@|//\1:***@|')"
+else
+    # The postgres group of test_store then fails (no URL) and the postgres black-box stage
+    # counts as failed: the backend is not tested, and that is a failure.
+    pg_url=""
+    failed=$((failed + 1))
+    broken="$broken postgres-cluster"
+    echo "  could not start PostgreSQL (log: $log_dir/pg_cluster.log)   0 passed, 1 failed"
+    tail -n 5 "$log_dir/pg_cluster.log"
+fi
+export CALLPROOF_TEST_PG_URL="$pg_url"
+
 echo "== unit (release)"
 for t in build/unit/test_*; do
     [ -x "$t" ] && run_unit "unit/$(basename "$t")" "$t"
 done
 echo "== black-box (release)"
 run_node "blackbox/release" CALLPROOF_BIN=build/callproof
+echo "== black-box (release, PostgreSQL)"
+if [ -n "$pg_url" ]; then
+    run_node "blackbox/release-postgres" CALLPROOF_BIN=build/callproof \
+        CALLPROOF_TEST_DATABASE="$pg_url" CALLPROOF_TEST_PG_DIR="$pg_dir"
+else
+    failed=$((failed + 1))
+    echo "  blackbox/release-postgres                  not run: no cluster   0 passed, 1 failed"
+fi
 
 SAN_ENV="ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1"
 echo "== unit (ASan+UBSan)"

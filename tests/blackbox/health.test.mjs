@@ -2,7 +2,7 @@
 // every response (echoed when sane, generated otherwise) and the one-line-per-request log.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, expectError, rawRequest, parseResponse, waitFor, assertCleanExit } from './lib.mjs';
+import { startServer, expectError, rawRequest, parseResponse, waitFor, assertCleanExit, ON_PG } from './lib.mjs';
 
 let srv;
 before(async () => { srv = await startServer(); });
@@ -15,7 +15,7 @@ test('GET /v1/health answers 200 with status, versions, store and uptime without
   const j = await res.json();
   assert.equal(j.status, 'ok');
   assert.equal(j.version, '0.1.0');
-  assert.equal(j.store, 'sqlite');
+  assert.equal(j.store, ON_PG ? 'postgres' : 'sqlite');
   assert.ok(Number.isInteger(j.schema_version) && j.schema_version >= 1, `schema_version ${j.schema_version}`);
   assert.ok(Number.isInteger(j.uptime_seconds) && j.uptime_seconds >= 0, `uptime_seconds ${j.uptime_seconds}`);
   assert.equal(j.libmicrohttpd, '0.9.75');

@@ -2,6 +2,13 @@
 // data directory, run the CLI, speak raw HTTP over node:net, and small JSON/assert helpers.
 // The binary comes from CALLPROOF_BIN (default <repo>/build/callproof) so the same suite runs
 // against the ASan build.
+//
+// With CALLPROOF_TEST_DATABASE set to a PostgreSQL URL (tests/run.sh's postgres stage sets it
+// to its throwaway cluster), every data directory gets its own fresh store on that server: a
+// new schema, named in the URL's search_path, that every `serve` and CLI run on that directory
+// uses (passed as CALLPROOF_DATABASE). A schema, not a database: CREATE SCHEMA takes
+// milliseconds where CREATE DATABASE takes most of a second, and one test run starts over a
+// hundred servers. Tests that only make sense on SQLite skip on PG, saying why (ON_PG).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -19,6 +26,12 @@ export const TOKEN_RE = /cp_[0-9a-f]{16}_[0-9a-f]{64}/;
 export const SLOW = /asan/i.test(BIN) ? 3 : 1;
 export const START_TIMEOUT_MS = 20000 * SLOW;
 export const EXIT_TIMEOUT_MS = 20000 * SLOW;
+
+/** The PostgreSQL server the suite runs against, or '' for SQLite (the default). */
+export const PG_URL = process.env.CALLPROOF_TEST_DATABASE || '';
+export const ON_PG = PG_URL !== '';
+/** The cluster's directory for scripts/pg_cluster.sh stop|resume (the outage test). */
+export const PG_DIR = process.env.CALLPROOF_TEST_PG_DIR || '';
 
 export const UUID = '3c90c3cc-0d44-4b50-8888-8dd25736052a';
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -83,6 +96,60 @@ export function tempDir(prefix = 'callproof-bb-') {
 export function rmTemp(d) {
   tempDirs.delete(d);
   fs.rmSync(d, { recursive: true, force: true });
+  dropDatabaseOf(d);
+}
+
+/** psql on the test server: {code, stdout, stderr}. */
+export function psql(sql) {
+  const r = spawnSync('psql', [PG_URL, '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', sql], {
+    encoding: 'utf8',
+    timeout: 30000,
+  });
+  if (r.error) throw r.error;
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+// data directory (resolved) -> {schema, url} of its store on PG_URL
+const pgStores = new Map();
+let pgSeq = 0;
+
+/**
+ * The database URL of a data directory's store when the suite runs on PostgreSQL (null on
+ * SQLite): a fresh schema the first time a directory is used, the same one after that.
+ */
+export function databaseFor(dataDir) {
+  if (!ON_PG) return null;
+  const key = path.resolve(dataDir);
+  let s = pgStores.get(key);
+  if (!s) {
+    const schema = `cp_bb_${process.pid}_${++pgSeq}`;
+    const r = psql(`CREATE SCHEMA ${schema}`);
+    assert.equal(r.code, 0, `CREATE SCHEMA ${schema}: ${r.stderr}`);
+    const sep = PG_URL.includes('?') ? '&' : '?';
+    s = { schema, url: `${PG_URL}${sep}options=-csearch_path%3D${schema}` };
+    pgStores.set(key, s);
+  }
+  return s.url;
+}
+
+function dropDatabaseOf(dataDir) {
+  const key = path.resolve(dataDir);
+  const s = pgStores.get(key);
+  if (!s) return;
+  pgStores.delete(key);
+  psql(`DROP SCHEMA IF EXISTS ${s.schema} CASCADE`); // best effort: the cluster is thrown away
+}
+
+/** Whether a data directory's store exists yet (a SQLite file, or a schema on PG). */
+function storeExists(dataDir) {
+  if (ON_PG) return pgStores.has(path.resolve(dataDir));
+  return fs.existsSync(path.join(dataDir, 'callproof.db'));
+}
+
+/** The environment that points a callproof run on dataDir at its store (none on SQLite). */
+function storeEnv(dataDir, args, env) {
+  if (!ON_PG || !dataDir || args.includes('--database') || 'CALLPROOF_DATABASE' in env) return {};
+  return { CALLPROOF_DATABASE: databaseFor(dataDir) };
 }
 
 const liveServers = new Set();
@@ -92,6 +159,9 @@ function cleanupAll() {
   }
   for (const d of tempDirs) {
     try { fs.rmSync(d, { recursive: true, force: true }); } catch { /* ignore */ }
+  }
+  for (const d of [...pgStores.keys()]) {
+    try { dropDatabaseOf(d); } catch { /* ignore */ }
   }
 }
 process.on('exit', cleanupAll);
@@ -113,9 +183,10 @@ function childEnv(extra) {
 export async function startServer({ dataDir, args = [], env = {} } = {}) {
   const ownDir = !dataDir;
   const dir = dataDir || tempDir();
-  const firstStart = !fs.existsSync(path.join(dir, 'callproof.db'));
+  const firstStart = !storeExists(dir);
+  const storeVars = storeEnv(dir, args, env);
   const proc = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data', dir, ...args], {
-    env: childEnv(env),
+    env: childEnv({ ...storeVars, ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -190,7 +261,9 @@ export async function startServer({ dataDir, args = [], env = {} } = {}) {
 
 /** Run the CLI synchronously: {code, stdout, stderr}. */
 export function cli(args, { env = {} } = {}) {
-  const r = spawnSync(BIN, args, { env: childEnv(env), encoding: 'utf8', timeout: 60000 * SLOW });
+  const i = args.indexOf('--data');
+  const storeVars = i >= 0 && i + 1 < args.length ? storeEnv(args[i + 1], args, env) : {};
+  const r = spawnSync(BIN, args, { env: childEnv({ ...storeVars, ...env }), encoding: 'utf8', timeout: 60000 * SLOW });
   if (r.error) throw r.error;
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
