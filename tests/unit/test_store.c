@@ -1254,6 +1254,55 @@ test_store__call_list_orders_filters_pages(void **state)
                 1, "other tenant");
 }
 
+/* ---- savepoints (group commit runs each request's function in one) ---- */
+
+static void
+test_store__savepoints_undo_one_function(void **state)
+{
+    (void)state;
+    int64_t t = tenant("t-savepoint");
+    struct cp_call kept, undone, dup, after;
+    call_init_at(&kept, t, cp_time_now_ms());
+    call_init_at(&undone, t, cp_time_now_ms() + 1);
+    call_init_at(&after, t, cp_time_now_ms() + 2);
+    struct cp_checkpoint first = {.size = 1000, .note = "first\n", .created_ms = 1};
+    hash_of("first", &first.root);
+
+    begin(true);
+    assert_int_equal(OPS->savepoint(conn), CP_QS_ONE);
+    assert_int_equal(OPS->call_insert(conn, &kept), CP_QS_ONE);
+    assert_int_equal(OPS->log_node_put(conn, 30, 7, &first.root), CP_QS_ONE);
+    assert_int_equal(OPS->savepoint_release(conn), CP_QS_ONE);
+    /* Undone alone: the work before the savepoint stays. */
+    assert_int_equal(OPS->savepoint(conn), CP_QS_ONE);
+    assert_int_equal(OPS->call_insert(conn, &undone), CP_QS_ONE);
+    assert_int_equal(OPS->savepoint_rollback(conn), CP_QS_ONE);
+    /* A failed statement (HARD) is undone by the savepoint too, and the transaction goes on
+     * (PostgreSQL refuses every statement after an error until then). */
+    assert_int_equal(OPS->savepoint(conn), CP_QS_ONE);
+    dup = kept;
+    assert_int_equal(OPS->call_insert(conn, &dup), CP_QS_NONE); /* documented: NONE */
+    assert_int_equal(OPS->log_node_put(conn, 30, 7, &first.root), CP_QS_HARD);
+    assert_int_equal(OPS->savepoint_rollback(conn), CP_QS_ONE);
+    assert_int_equal(OPS->savepoint(conn), CP_QS_ONE);
+    assert_int_equal(OPS->call_insert(conn, &after), CP_QS_ONE);
+    assert_int_equal(OPS->savepoint_release(conn), CP_QS_ONE);
+    commit();
+
+    struct cp_arena ar;
+    cp_arena_init(&ar);
+    struct cp_call got;
+    struct cp_sha256 h;
+    begin(false);
+    assert_int_equal(OPS->call_get(conn, t, kept.id, &ar, &got), CP_QS_ONE);
+    assert_int_equal(OPS->call_get(conn, t, undone.id, &ar, &got), CP_QS_NONE);
+    assert_int_equal(OPS->call_get(conn, t, after.id, &ar, &got), CP_QS_ONE);
+    assert_int_equal(OPS->log_node_get(conn, 30, 7, &h), CP_QS_ONE);
+    commit();
+    assert_memory_equal(h.b, first.root.b, sizeof(h.b));
+    cp_arena_reset(&ar);
+}
+
 /* ---- recordings ---- */
 
 static void
@@ -1899,6 +1948,7 @@ test_store__postgres_not_configured(void **state)
         cmocka_unit_test(test_store__data_survives_reopen),                                        \
         cmocka_unit_test(test_store__bundles_insert_get_supersede),                                \
         cmocka_unit_test(test_store__log_nodes_leaves_checkpoints),                                \
+        cmocka_unit_test(test_store__savepoints_undo_one_function),                                \
         cmocka_unit_test(test_store__concurrent_appends_get_distinct_leaves),                      \
         cmocka_unit_test(test_store__bundle_retention_and_deletes),                                \
         cmocka_unit_test(test_store__failed_seal_leaves_nothing),                                  \
