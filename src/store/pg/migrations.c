@@ -6,8 +6,8 @@
  * and match identically whatever locale the database was created with. Tenant ids lead every
  * index, because every query is tenant-scoped.
  *
- * SQLite's migration 3 also back-fills `state` for calls stored before it; a PostgreSQL
- * database is always created at version 6 by one binary, so there is nothing to back-fill.
+ * SQLite's migration 3 also back-fills `state` for calls stored before it; no PostgreSQL
+ * database had calls before version 3 (the backend came later), so there is nothing to fill.
  */
 #include "store/pg/migrations.h"
 
@@ -199,6 +199,21 @@ static const char m006_evidence[] =
     "  created_at BIGINT NOT NULL\n"
     ");\n";
 
+/* SQLite's migration 7 rebuilt calls and bundles as rowid tables (its WITHOUT ROWID rows
+ * spilled into overflow pages); PostgreSQL's heap tables never had that problem. What it also
+ * added, the index of the contact-center list's state + direction filter, is here. */
+static const char m007_state_direction[] =
+    "CREATE INDEX calls_state_dir ON calls(tenant_id, state, direction, started_at);\n";
+
+/* SQLite's migration 8 keeps per-filter call counts in a table maintained by triggers, so a
+ * list's total is a sum of a few rows. Not here: every call insert would update one counter row
+ * per (tenant, state, direction, outcome, campaign), and concurrent writers from several
+ * instances would conflict on it under SERIALIZABLE; PostgreSQL counts from the list indexes
+ * instead. The migration keeps the two backends' version numbers aligned and says so. */
+static const char m008_list_counts[] =
+    "COMMENT ON TABLE calls IS 'List totals are counted from the (tenant_id, ...) indexes; "
+    "SQLite''s call_counts (its migration 8) has no PostgreSQL counterpart.';\n";
+
 const struct cp_pg_migration cp_pg_migrations[] = {
     {1, "foundation: tenants, api keys, idempotency", m001_foundation},
     {2, "calls", m002_calls},
@@ -206,6 +221,8 @@ const struct cp_pg_migration cp_pg_migrations[] = {
     {4, "recordings", m004_recordings},
     {5, "consents, revocations, precall decisions", m005_consent},
     {6, "evidence bundles and the transparency log", m006_evidence},
+    {7, "state + direction index", m007_state_direction},
+    {8, "call counts per list filter (none on PostgreSQL)", m008_list_counts},
 };
 
 const int cp_pg_n_migrations = (int)(sizeof(cp_pg_migrations) / sizeof(cp_pg_migrations[0]));
