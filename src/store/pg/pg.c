@@ -18,15 +18,18 @@
  * CP_QS_HARD, as in SQLite. Read transactions run REPEATABLE READ: one consistent snapshot,
  * no predicate locks, never a serialization failure.
  *
- * Contention. Retrying alone does not converge when many writers append to the log at once:
- * every attempt reads the size from a snapshot taken before the winner committed, so the
- * losers keep losing (four threads appending ten leaves each exhausted cp_store_run's five
- * tries). So after a serialization failure the process switches, for CONTENTION_MS, to taking
- * the writers' lock (a session advisory lock, shared by every instance on the database)
- * *before* BEGIN of each write transaction, and releasing it after COMMIT or ROLLBACK. Taken
- * before BEGIN, the snapshot is only taken once the previous holder has committed, so a
- * retry sees its work and succeeds. Uncontended, writers run concurrently and never touch the
- * lock; contended, they queue like SQLite's writers do.
+ * Contention. Retrying alone does not converge when several processes append to the log at
+ * once: every attempt reads the size from a snapshot taken before the winner committed, so a
+ * loser can keep losing (four stores appending ten leaves each exhausted cp_store_run's five
+ * tries). So every write transaction takes the writers' lock (a session advisory lock on the
+ * database, so shared by every instance) *before* its BEGIN and releases it after COMMIT or
+ * ROLLBACK: in shared mode normally, so writers still run concurrently, and in exclusive mode
+ * when it runs again after a serialization failure. The exclusive request waits for the
+ * writers in flight to finish and makes new ones queue behind it (PostgreSQL grants locks in
+ * order), and BEGIN comes after it, so the retry's snapshot sees every committed write and no
+ * other writer runs beside it: the retry cannot conflict with another callproof writer, and
+ * contended appends converge on the second attempt. The cost is one more round trip per write
+ * transaction (per group-commit batch) to take the lock and one to release it.
  *
  * Errors. 40001 (serialization failure), 40P01 (deadlock) and 55P03 (lock timeout) are SOFT.
  * A lost or refused connection, an administrator shutdown, too many connections or a
@@ -50,13 +53,11 @@
  * BYTEA; results come back as text.
  */
 #include <libpq-fe.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
-#include "core/time.h"
 #include "core/util.h"
 #include "store/backend.h"
 #include "store/pg/migrations.h"
@@ -64,7 +65,6 @@
 /* Advisory lock keys: migrations, and writers under contention (see the top). */
 #define MIGRATE_LOCK_KEY "6370726f6f66"
 #define WRITERS_LOCK_KEY "637077726974"
-#define CONTENTION_MS 1000
 #define MAX_PARAMS 40
 
 enum stmt_id {
@@ -269,8 +269,7 @@ enum {
 };
 
 struct pg_state {
-    char *url;                       /* owned; may hold a password: never logged */
-    atomic_llong contended_until_ms; /* monotonic; writers queue on the lock until then */
+    char *url; /* owned; may hold a password: never logged */
 };
 
 struct pg_conn {
@@ -281,7 +280,8 @@ struct pg_conn {
     bool list_prepared[LF__COMBOS];
     bool count_prepared[LF__COMBOS];
     bool in_txn;
-    bool holds_writers_lock;
+    enum { WL_NONE, WL_SHARED, WL_EXCLUSIVE } writers_lock; /* held now (see the top) */
+    bool conflicted; /* the last statement failed with a serialization failure or deadlock */
 };
 
 static const struct cp_store_ops pg_ops;
@@ -464,7 +464,7 @@ qs_from_result(struct pg_conn *c, const PGresult *r, const char *what)
         msg = PQerrorMessage(c->db);
     if (state_is(state, "40001") || state_is(state, "40P01") || state_is(state, "55P03")) {
         cp_log(CP_LOG_DEBUG, "postgres: %s: %s (retried)", what, state);
-        atomic_store(&c->st->contended_until_ms, (long long)(cp_time_mono_ms() + CONTENTION_MS));
+        c->conflicted = true;
         return CP_QS_SOFT;
     }
     if (state_is(state, "53100")) {
@@ -763,7 +763,6 @@ pg_open(const char *location, int *out_schema_version, struct cp_error *out_err)
     struct pg_state *st = calloc(1, sizeof(*st));
     if (st == NULL || (st->url = strdup(location)) == NULL)
         cp_die("out of memory");
-    atomic_init(&st->contended_until_ms, 0);
     return st;
 }
 
@@ -826,26 +825,34 @@ reconnect(struct pg_conn *c)
 static void
 release_writers_lock(struct pg_conn *c)
 {
-    if (!c->holds_writers_lock)
+    if (c->writers_lock == WL_NONE)
         return;
-    c->holds_writers_lock = false;
+    const char *sql = c->writers_lock == WL_SHARED
+                          ? "SELECT pg_advisory_unlock_shared(x'" WRITERS_LOCK_KEY "'::bigint)"
+                          : "SELECT pg_advisory_unlock(x'" WRITERS_LOCK_KEY "'::bigint)";
+    c->writers_lock = WL_NONE;
     /* A lost connection took the lock with it. */
     if (PQstatus(c->db) == CONNECTION_OK)
-        exec_simple(c->db, "SELECT pg_advisory_unlock(x'" WRITERS_LOCK_KEY "'::bigint)", NULL);
+        exec_simple(c->db, sql, NULL);
 }
 
-/* BEGIN (after the writers' lock when writers contend: see the top); false with *out_r the
- * failed result (or NULL) otherwise. */
+/* BEGIN, after the writers' lock for a write (see the top); false with *out_r the failed
+ * result (or NULL) otherwise. */
 static bool
 begin_once(struct pg_conn *c, bool write, PGresult **out_r)
 {
     *out_r = NULL;
-    if (write && cp_time_mono_ms() < atomic_load(&c->st->contended_until_ms)) {
-        if (!exec_simple(c->db, "SELECT pg_advisory_lock(x'" WRITERS_LOCK_KEY "'::bigint)", out_r))
+    if (write) {
+        bool exclusive = c->conflicted;
+        const char *lock = exclusive ? "SELECT pg_advisory_lock(x'" WRITERS_LOCK_KEY "'::bigint)"
+                                     : "SELECT pg_advisory_lock_shared(x'" WRITERS_LOCK_KEY
+                                       "'::bigint)";
+        if (!exec_simple(c->db, lock, out_r))
             return false;
         PQclear(*out_r);
         *out_r = NULL;
-        c->holds_writers_lock = true;
+        c->writers_lock = exclusive ? WL_EXCLUSIVE : WL_SHARED;
+        c->conflicted = false;
     }
     const char *sql =
         write ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN ISOLATION LEVEL REPEATABLE READ";
