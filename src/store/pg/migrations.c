@@ -201,9 +201,13 @@ static const char m006_evidence[] =
 
 /* SQLite's migration 7 rebuilt calls and bundles as rowid tables (its WITHOUT ROWID rows
  * spilled into overflow pages); PostgreSQL's heap tables never had that problem. What it also
- * added, the index of the contact-center list's state + direction filter, is here. */
+ * added, the index of the contact-center list's state + direction filter, is here; and the
+ * unfiltered list's order as an index (newest start first, unstarted calls last, then id
+ * descending), so a page of a large tenant is read in order instead of sorting all its calls:
+ * calls_started, ascending with NULLs last, cannot be read backwards as NULLS LAST. */
 static const char m007_state_direction[] =
-    "CREATE INDEX calls_state_dir ON calls(tenant_id, state, direction, started_at);\n";
+    "CREATE INDEX calls_state_dir ON calls(tenant_id, state, direction, started_at);\n"
+    "CREATE INDEX calls_newest ON calls(tenant_id, started_at DESC NULLS LAST, id DESC);\n";
 
 /* SQLite's migration 8 keeps per-filter call counts in a table maintained by triggers, so a
  * list's total is a sum of a few rows. Not here: every call insert would update one counter row
@@ -221,7 +225,7 @@ const struct cp_pg_migration cp_pg_migrations[] = {
     {4, "recordings", m004_recordings},
     {5, "consents, revocations, precall decisions", m005_consent},
     {6, "evidence bundles and the transparency log", m006_evidence},
-    {7, "state + direction index", m007_state_direction},
+    {7, "state + direction index, newest-first index", m007_state_direction},
     {8, "call counts per list filter (none on PostgreSQL)", m008_list_counts},
 };
 

@@ -61,6 +61,7 @@
 #include "core/util.h"
 #include "store/backend.h"
 #include "store/pg/migrations.h"
+#include "store/pg/plan.h"
 
 /* Advisory lock keys: migrations, and writers under contention (see the top). */
 #define MIGRATE_LOCK_KEY "6370726f6f66"
@@ -1328,6 +1329,37 @@ filter_bits(const struct cp_call_filter *f)
            (f->direction != CP_DIR_NONE ? LF_DIRECTION : 0) | (f->date_from_ms != 0 ? LF_FROM : 0) |
            (f->date_to_ms != 0 ? LF_TO : 0) | (f->phone ? LF_PHONE : 0) |
            (f->outcome != CP_OUT_NONE ? LF_OUTCOME : 0);
+}
+
+bool
+cp_pg_list_plan(struct cp_store_conn *cc, int64_t tenant_id, const struct cp_call_filter *f,
+                bool count, char *out, size_t n)
+{
+    struct pg_conn *c = pg(cc);
+    unsigned bits = filter_bits(f);
+    char sql[2100];
+    int len = snprintf(sql, sizeof(sql), "EXPLAIN ");
+    list_sql(bits, count, sql + len, sizeof(sql) - (size_t)len);
+    struct params p = {0};
+    filter_params(&p, tenant_id, f, bits);
+    if (!count) {
+        p_int(&p, f->limit);
+        p_int(&p, f->offset);
+    }
+    out[0] = '\0';
+    if (!exec_simple(c->db, "SET enable_seqscan = off", NULL))
+        return false;
+    PGresult *r = PQexecParams(c->db, sql, p.n, NULL, p.v, p.len, p.fmt, 0);
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+    size_t used = 0;
+    for (int i = 0; ok && i < PQntuples(r); i++) {
+        int w = snprintf(out + used, n - used, "%s\n", PQgetvalue(r, i, 0));
+        if (w < 0 || (size_t)w >= n - used)
+            break;
+        used += (size_t)w;
+    }
+    PQclear(r);
+    return exec_simple(c->db, "RESET enable_seqscan", NULL) && ok;
 }
 
 static enum cp_qs
