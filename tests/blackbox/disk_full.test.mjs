@@ -59,12 +59,16 @@ const skip = ON_PG ? 'SQLite only: on PostgreSQL the store is not in the data di
   : why === null ? false : `cannot mount a tmpfs here (${why}): run as root to test a full disk`;
 
 test('a full disk answers 507, loses nothing acknowledged, and recovers when space is back', { skip }, async (t) => {
-  t.after(() => {
+  const dataDir = path.join(mnt, 'data');
+  let srv = null;
+  // Whatever happens, the server goes first (a failure must not leave it running and the file
+  // hanging), then the mount.
+  t.after(async () => {
+    if (srv) await srv.kill();
     try { execFileSync('umount', ['-l', mnt]); } catch { /* not mounted */ }
     rmTemp(mnt);
   });
-  const dataDir = path.join(mnt, 'data');
-  let srv = await startServer({ dataDir });
+  srv = await startServer({ dataDir });
   const tok = srv.token;
   const acked = new Map(); // call_id -> the 201 body
   const callBody = (id) => ({ ...VALID_CALL, call_id: id, transcript: 'x'.repeat(1000) });
@@ -141,7 +145,6 @@ test('a full disk answers 507, loses nothing acknowledged, and recovers when spa
   // A restart finds every acknowledged call, equal to what was acknowledged.
   await assertCleanExit(srv);
   srv = await startServer({ dataDir });
-  t.after(() => srv.stop());
   for (const [id, body] of acked) {
     const g = await send(srv.base, tok, 'GET', `/api/v1/calls/${id}`);
     assert.equal(g.status, 200, `${id}: ${g.text}`);
@@ -152,5 +155,6 @@ test('a full disk answers 507, loses nothing acknowledged, and recovers when spa
   const listed = await send(srv.base, tok, 'GET', '/api/v1/calls?page_size=1');
   const total = Number(/"total_count":(\d+)/.exec(listed.text)?.[1]);
   assert.equal(total, acked.size + 2, listed.text);
+  await assertCleanExit(srv);
   t.diagnostic(`ballast ${filled} bytes; ${acked.size} calls acknowledged, first refusal at ${refusedId}`);
 });
