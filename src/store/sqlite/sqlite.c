@@ -11,7 +11,6 @@
  * Statements are prepared once per connection and cached (enum stmt_id indexes the cache).
  */
 #include <errno.h>
-#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,13 +220,12 @@ static const char *const stmt_sql[ST__COUNT] = {
                     "AND external_id = ?2 AND id <> ?2 LIMIT 1",
 };
 
+/* Writers of this process never wait in SQLite's busy handler (which sleeps in growing steps,
+ * up to 100 ms, and under load turned into seconds of tail latency): cp_store_run queues them
+ * and only the group-commit leader begins a write transaction. Other processes (callproof keys)
+ * meet the busy timeout. */
 struct sq_state {
     char *path;
-    /* Writers of this process queue here before BEGIN IMMEDIATE: SQLite's busy handler
-     * sleeps in growing steps (up to 100 ms) while another connection writes, which under
-     * load turns into seconds of tail latency; a mutex hands the lock over as soon as it is
-     * free. Other processes (callproof keys) still meet the busy timeout. */
-    pthread_mutex_t write_lock;
 };
 
 /* Filters of call_list, as bits: one cached statement per combination. */
@@ -250,7 +248,6 @@ struct sq_conn {
     sqlite3_stmt *list_stmts[LF__COMBOS];
     sqlite3_stmt *count_stmts[LF__COMBOS];
     bool in_txn;
-    bool holds_write_lock;
 };
 
 static const struct cp_store_ops sq_ops;
@@ -481,7 +478,6 @@ sq_open(const char *location, int *out_schema_version, struct cp_error *out_err)
     struct sq_state *st = calloc(1, sizeof(*st));
     if (st == NULL || (st->path = strdup(location)) == NULL)
         cp_die("out of memory");
-    pthread_mutex_init(&st->write_lock, NULL);
     return st;
 }
 
@@ -489,7 +485,6 @@ static void
 sq_close(void *state)
 {
     struct sq_state *st = state;
-    pthread_mutex_destroy(&st->write_lock);
     free(st->path);
     free(st);
 }
@@ -526,15 +521,6 @@ sq_conn_close(struct cp_store_conn *cc)
 
 /* ---- transactions ---- */
 
-static void
-release_write_lock(struct sq_conn *c)
-{
-    if (c->holds_write_lock) {
-        c->holds_write_lock = false;
-        pthread_mutex_unlock(&c->st->write_lock);
-    }
-}
-
 /* Run a cached transaction-control statement: SQLITE_OK or the error. */
 static int
 ctl(struct sq_conn *c, enum stmt_id id)
@@ -552,15 +538,9 @@ sq_begin(struct cp_store_conn *cc, bool write)
 {
     struct sq_conn *c = sq(cc);
     CP_ASSERT(!c->in_txn);
-    if (write) {
-        pthread_mutex_lock(&c->st->write_lock);
-        c->holds_write_lock = true;
-    }
     int rc = ctl(c, write ? ST_BEGIN_IMMEDIATE : ST_BEGIN);
-    if (rc != SQLITE_OK) {
-        release_write_lock(c);
+    if (rc != SQLITE_OK)
         return qs_from_rc(c, rc, "begin");
-    }
     c->in_txn = true;
     return CP_QS_ONE;
 }
@@ -573,7 +553,6 @@ sq_commit(struct cp_store_conn *cc)
     if (rc != SQLITE_OK)
         return qs_from_rc(c, rc, "commit"); /* caller rolls back */
     c->in_txn = false;
-    release_write_lock(c);
     return CP_QS_ONE;
 }
 
@@ -586,7 +565,6 @@ sq_rollback(struct cp_store_conn *cc)
     if (!sqlite3_get_autocommit(c->db))
         ctl(c, ST_ROLLBACK);
     c->in_txn = false;
-    release_write_lock(c);
 }
 
 /* Savepoints of group commit: never nested, so one name does. */
