@@ -301,8 +301,7 @@ cp_http_begin(struct cp_req *req, struct cp_reply *rep, int64_t *out_body_limit)
                     : r->body_limit == 0 ? cfg->max_body_bytes
                                          : r->body_limit;
     const char *cl = cp_req_header(req, "Content-Length");
-    bool has_body =
-        (cl != NULL && strcmp(cl, "0") != 0) || cp_req_header(req, "Transfer-Encoding") != NULL;
+    bool has_body = cp_req_has_body(req);
     if (r->json && has_body && !is_json_type(cp_req_header(req, "Content-Type"))) {
         cp_reply_err(rep, CP_ERR_UNSUPPORTED_MEDIA_TYPE, NULL,
                      "This endpoint takes Content-Type: application/json.");

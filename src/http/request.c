@@ -57,6 +57,13 @@ cp_req_header(const struct cp_req *req, const char *name)
     return NULL;
 }
 
+bool
+cp_req_has_body(const struct cp_req *req)
+{
+    const char *cl = cp_req_header(req, "Content-Length");
+    return cp_req_header(req, "Transfer-Encoding") != NULL || (cl != NULL && strcmp(cl, "0") != 0);
+}
+
 size_t
 cp_req_header_count(const struct cp_req *req, const char *name)
 {

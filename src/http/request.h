@@ -147,6 +147,8 @@ void cp_reply_cleanup(struct cp_reply *rep);
 
 /* First header with this name (case-insensitive), or NULL. */
 const char *cp_req_header(const struct cp_req *req, const char *name);
+/* Whether a body follows the headers: chunked, or a Content-Length other than "0". */
+bool cp_req_has_body(const struct cp_req *req);
 /* Number of headers with this name. */
 size_t cp_req_header_count(const struct cp_req *req, const char *name);
 /* Query parameter value, or NULL. */

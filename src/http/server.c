@@ -367,9 +367,7 @@ reaper_main(void *arg)
 static bool
 can_discard_body(const struct cp_req *req, const struct cp_reply *rep)
 {
-    const char *cl = cp_req_header(req, "Content-Length");
-    const char *te = cp_req_header(req, "Transfer-Encoding");
-    if (te == NULL && (cl == NULL || strcmp(cl, "0") == 0))
+    if (!cp_req_has_body(req))
         return false;
     if (rep->err == CP_ERR_BAD_FRAMING || rep->err == CP_ERR_BAD_HEADER ||
         rep->err == CP_ERR_HEADERS_TOO_LARGE || rep->err == CP_ERR_BAD_PATH ||
@@ -377,6 +375,7 @@ can_discard_body(const struct cp_req *req, const struct cp_reply *rep)
         return false;
     if (cp_req_header(req, "Expect") != NULL)
         return false;
+    const char *cl = cp_req_header(req, "Content-Length");
     return cl == NULL || (strlen(cl) <= 15 && strtoll(cl, NULL, 10) <= DISCARD_MAX);
 }
 
@@ -415,10 +414,7 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
                 return MHD_YES;
             }
             /* A body we did not read must never be parsed as the next request: close. */
-            const char *cl = cp_req_header(req, "Content-Length");
-            bool unread = cp_req_header(req, "Transfer-Encoding") != NULL ||
-                          (cl != NULL && strcmp(cl, "0") != 0);
-            return queue_reply(con, cr, unread);
+            return queue_reply(con, cr, cp_req_has_body(req));
         }
         const struct cp_stream_ops *st = req->route->stream;
         if (st != NULL) {
