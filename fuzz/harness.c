@@ -23,6 +23,7 @@
 #include "core/util.h"
 #include "domain/policy.h"
 #include "domain/signed_url.h"
+#include "handlers/log_integrator.h"
 #include "http/dispatch.h"
 #include "http/idem.h"
 #include "http/route.h"
@@ -143,6 +144,7 @@ app_down(void)
     if (!fz.up)
         return;
     cp_idem_inflight_free(fz.app.inflight);
+    cp_log_integrator_stop(fz.app.log);
     cp_store_close(fz.app.store);
     nftw(fz.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     fz.up = false;
@@ -241,7 +243,7 @@ app_up(void)
     cp_signer_init(&fz.signer, &seed);
 
     struct cp_error err;
-    FZ_CHECK(cp_blob_sweep(fz.recordings, &err), "recordings: %s", err.message);
+    FZ_CHECK(cp_blob_sweep(fz.recordings, 0, &err), "recordings: %s", err.message);
     fz.app = (struct cp_app){
         .cfg = &fz.cfg,
         .store = cp_store_open(fz.db, &err),
@@ -255,6 +257,8 @@ app_up(void)
         .started_mono_ms = cp_time_mono_ms(),
     };
     FZ_CHECK(fz.app.store != NULL, "store: %s", err.message);
+    fz.app.log = cp_log_integrator_start(fz.app.store, &fz.signer, &err);
+    FZ_CHECK(fz.app.log != NULL, "log: %s", err.message);
     atomic_init(&fz.app.draining, false);
     struct cp_store_conn *c = cp_store_acquire(fz.app.store, &err);
     FZ_CHECK(c != NULL, "acquire: %s", err.message);

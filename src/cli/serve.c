@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -25,6 +26,7 @@
 #include "crypto/crypto.h"
 #include "domain/apikey.h"
 #include "domain/policy.h"
+#include "handlers/log_integrator.h"
 #include "http/idem.h"
 #include "http/server.h"
 #include "domain/signed_url.h"
@@ -32,6 +34,7 @@
 #include "store/store.h"
 
 #define MAINTENANCE_EVERY_S 60
+#define SHARED_SWEEP_AGE_S 3600 /* an upload temp file untouched this long is abandoned */
 
 static void
 usage(FILE *out)
@@ -79,30 +82,45 @@ lock_store(const char *database)
  * A secret of n bytes in <data>/<name> (0600): made on first start and durable before use (file
  * and directory fsync'd), so what it signed still verifies after a crash. A file of the wrong
  * size is refused, never silently replaced: that would void everything signed with it.
+ *
+ * Several instances may share the data directory (scale-out on PostgreSQL) and start at once:
+ * the secret is written to a private temporary name and link()ed into place, which fails if
+ * the name exists, so exactly one instance's secret wins, nobody ever reads a half-written
+ * file, and the others read the winner's.
  */
 static bool
 load_secret(const char *data_dir, const char *name, uint8_t *out, size_t n)
 {
-    char path[600];
+    char path[600], tmp[640];
     snprintf(path, sizeof(path), "%s/%s", data_dir, name);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) {
         cp_crypto_random(out, n);
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        bool ok = fd >= 0 && write(fd, out, n) == (ssize_t)n && fsync(fd) == 0;
+        snprintf(tmp, sizeof(tmp), "%s/.%s-XXXXXX", data_dir, name);
+        fd = mkostemp(tmp, O_CLOEXEC);
+        bool ok =
+            fd >= 0 && fchmod(fd, 0600) == 0 && write(fd, out, n) == (ssize_t)n && fsync(fd) == 0;
         if (fd >= 0)
             close(fd);
+        bool won = ok && link(tmp, path) == 0;
+        bool lost = ok && !won && errno == EEXIST;
+        if (fd >= 0)
+            unlink(tmp);
         int dfd = open(data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        ok = ok && dfd >= 0 && fsync(dfd) == 0;
+        ok = (won || lost) && dfd >= 0 && fsync(dfd) == 0;
         if (dfd >= 0)
             close(dfd);
         if (!ok) {
             fprintf(stderr, "callproof: cannot create %s: %s\n", path, strerror(errno));
-            unlink(path);
+            if (won)
+                unlink(path); /* not durable: never sign with it */
             return false;
         }
-        cp_log(CP_LOG_INFO, "created %s", path);
-        return true;
+        if (won) {
+            cp_log(CP_LOG_INFO, "created %s", path);
+            return true;
+        }
+        fd = open(path, O_RDONLY | O_CLOEXEC); /* another instance made it first: use its */
     }
     uint8_t buf[64 + 1]; /* one more than any secret, to see a file that is too long */
     ssize_t got = fd >= 0 ? read(fd, buf, n + 1) : -1;
@@ -250,7 +268,10 @@ cp_cli_serve(int argc, char **argv)
         cp_url_key_init(&url_key, url_secret);
         cp_signer_init(&signer, &seed);
     }
-    if (!keys_ok || !cp_blob_sweep(recordings_dir, &err)) {
+    /* With a server database the data directory may be shared by several instances: leave
+     * the temporary files of uploads that may still be running elsewhere. */
+    int64_t sweep_age_s = lock_fd == -2 ? SHARED_SWEEP_AGE_S : 0;
+    if (!keys_ok || !cp_blob_sweep(recordings_dir, sweep_age_s, &err)) {
         if (err.message[0] != '\0')
             fprintf(stderr, "callproof: cannot prepare %s: %s\n", recordings_dir, err.message);
         cp_store_close(store);
@@ -279,7 +300,8 @@ cp_cli_serve(int argc, char **argv)
         .started_mono_ms = cp_time_mono_ms(),
     };
     atomic_init(&app.draining, false);
-    struct cp_server *srv = cp_server_listen(&app, &err);
+    app.log = cp_log_integrator_start(store, &signer, &err);
+    struct cp_server *srv = app.log != NULL ? cp_server_listen(&app, &err) : NULL;
     if (srv != NULL && cfg.public_url[0] == '\0')
         snprintf(cfg.public_url, sizeof(cfg.public_url), "http://%s", cp_server_address(srv));
     /* The first key is made once the address is ours (so a failed bind does not swallow a
@@ -297,6 +319,7 @@ cp_cli_serve(int argc, char **argv)
     if (!ok) {
         fprintf(stderr, "callproof: %s\n", err.message);
         cp_server_stop(srv);
+        cp_log_integrator_stop(app.log);
         cp_idem_inflight_free(app.inflight);
         cp_store_close(store);
         if (lock_fd >= 0)
@@ -334,6 +357,7 @@ cp_cli_serve(int argc, char **argv)
     if (!cp_server_wait_idle(srv, cfg.shutdown_timeout_s * 1000))
         cp_log(CP_LOG_WARN, "shutdown timeout: closing requests still in flight");
     cp_server_stop(srv);
+    cp_log_integrator_stop(app.log);
     cp_idem_inflight_free(app.inflight);
     struct cp_store_stats st;
     cp_store_stats(store, &st);

@@ -38,7 +38,7 @@ write_key(struct cp_jw *w, const struct cp_req *req)
     const struct cp_signer *s = req->app->signer;
     char pk[64], origin[64];
     cp_crypto_base64(s->pk.b, sizeof(s->pk.b), pk, sizeof(pk));
-    cp_evidence_log_origin(req, origin);
+    cp_evidence_log_origin(req->app->signer, origin);
     struct cp_buf vkey = CP_BUF_INIT;
     cp_note_vkey_format(origin, CP_NOTE_TYPE_ED25519, &s->pk, &vkey);
     cp_jw_obj_begin(w);
@@ -71,7 +71,7 @@ cp_h_keys(struct cp_req *req, struct cp_reply *rep)
     cp_jw_init(&w, &rep->body);
     cp_jw_obj_begin(&w);
     char origin[64];
-    cp_evidence_log_origin(req, origin);
+    cp_evidence_log_origin(req->app->signer, origin);
     cp_jw_kstr(&w, "log_origin", origin);
     cp_jw_key(&w, "keys");
     cp_jw_arr_begin(&w);
@@ -93,8 +93,18 @@ write_export(struct cp_store_conn *c, struct cp_txn_ctx *t, const struct cp_bund
     struct cp_req *req = t->req;
     struct cp_checkpoint cp;
     enum cp_qs qs = c->ops->checkpoint_latest(c, &req->arena, &cp);
-    if (qs <= 0)
-        return qs == CP_QS_NONE ? CP_QS_HARD : qs; /* a sealed bundle implies a checkpoint */
+    if (qs < 0)
+        return qs;
+    if (qs == CP_QS_NONE || b->leaf_index >= cp.size) {
+        /* Sequenced, not yet integrated: only with a shared log, for about a second (the
+         * post-call that sealed it waits for the checkpoint). */
+        cp_reply_err(t->rep, CP_ERR_UNAVAILABLE, NULL,
+                     "The bundle is sealed at log index %lld but no signed checkpoint covers it "
+                     "yet. Retry in a second.",
+                     (long long)b->leaf_index);
+        cp_reply_header(t->rep, "Retry-After", "1");
+        return CP_QS_NONE;
+    }
     struct cp_sha256 path[CP_MERKLE_MAX_PATH];
     size_t n_path = 0;
     if ((qs = cp_evidence_log_inclusion(c, b->leaf_index, cp.size, path, &n_path)) < 0)
@@ -109,7 +119,7 @@ write_export(struct cp_store_conn *c, struct cp_txn_ctx *t, const struct cp_bund
     struct cp_sha256 bundle_hash;
     cp_crypto_sha256(b->bytes, strlen(b->bytes), &bundle_hash);
     char hex[65], h64[48], origin[64];
-    cp_evidence_log_origin(req, origin);
+    cp_evidence_log_origin(req->app->signer, origin);
 
     /* c2sp.org/tlog-proof@v1: the offline receipt. */
     struct cp_buf receipt = CP_BUF_INIT;
@@ -317,10 +327,13 @@ static enum cp_qs
 proof_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
 {
     struct proof_ctx *p = t->cls;
-    int64_t size = 0;
-    enum cp_qs qs = c->ops->log_size(c, &size);
+    /* Proofs are for trees a checkpoint signed: leaves sequenced after it have no subtree
+     * hashes yet. */
+    struct cp_checkpoint cp = {0};
+    enum cp_qs qs = c->ops->checkpoint_latest(c, &t->req->arena, &cp);
     if (qs < 0)
         return qs;
+    int64_t size = cp.size;
     bool ok = p->consistency ? (p->a >= 1 && p->a <= p->b && p->b <= size)
                              : (p->a < p->b && p->b <= size);
     if (!ok) {

@@ -15,9 +15,9 @@
 #include "domain/note.h"
 
 void
-cp_evidence_log_origin(const struct cp_req *req, char out[64])
+cp_evidence_log_origin(const struct cp_signer *signer, char out[64])
 {
-    snprintf(out, 64, "callproof/%s", req->app->signer->key_id);
+    snprintf(out, 64, "callproof/%s", signer->key_id);
 }
 
 void
@@ -68,31 +68,73 @@ put_node(void *cls, int level, uint64_t index, const struct cp_sha256 *h)
 }
 
 enum cp_qs
-cp_evidence_log_append(struct cp_store_conn *c, struct cp_req *req,
-                       const struct cp_sha256 *leaf_hash, const char *bundle_id, int64_t *out_index)
+cp_evidence_log_append(struct cp_store_conn *c, const struct cp_sha256 *leaf_hash,
+                       const char *bundle_id, int64_t *out_index)
 {
     int64_t size = 0;
     enum cp_qs qs = c->ops->log_size(c, &size);
     if (qs < 0)
         return qs;
+    if ((qs = c->ops->log_node_put(c, 0, size, leaf_hash)) < 0 ||
+        (qs = c->ops->log_leaf_put(c, size, bundle_id)) < 0)
+        return qs;
+    *out_index = size;
+    return CP_QS_ONE;
+}
+
+/* Integration writes the hashes above the leaves; the leaves' own (level 0) are stored. */
+static void
+put_inner_node(void *cls, int level, uint64_t index, const struct cp_sha256 *h)
+{
+    if (level > 0)
+        put_node(cls, level, index, h);
+}
+
+enum cp_qs
+cp_evidence_log_integrate(struct cp_store_conn *c, const struct cp_signer *signer,
+                          int64_t *out_size)
+{
+    struct cp_arena arena;
+    cp_arena_init(&arena);
+    struct cp_checkpoint cp = {0};
+    int64_t from = 0, size = 0;
+    enum cp_qs qs = c->ops->checkpoint_latest(c, &arena, &cp);
+    if (qs == CP_QS_ONE)
+        from = cp.size;
+    cp_arena_reset(&arena);
+    if (qs < 0 || (qs = c->ops->log_size(c, &size)) < 0)
+        return qs;
+    *out_size = from;
+    if (size == from)
+        return CP_QS_NONE;
+    if (size < from) {
+        cp_log(CP_LOG_ERROR, "log: %lld leaves under a checkpoint of %lld", (long long)size,
+               (long long)from);
+        return CP_QS_HARD;
+    }
+    if (size - from > CP_LOG_INTEGRATE_MAX)
+        size = from + CP_LOG_INTEGRATE_MAX;
+
     struct node_src src = {.c = c};
     struct cp_merkle_frontier f;
-    if (!cp_merkle_frontier_load(&f, (uint64_t)size, get_node, &src))
+    if (!cp_merkle_frontier_load(&f, (uint64_t)from, get_node, &src))
         return src.failed ? src.failed : CP_QS_HARD;
-    if (!cp_merkle_append(&f, leaf_hash, put_node, &src) || src.failed)
-        return src.failed ? src.failed : CP_QS_HARD;
-    if ((qs = c->ops->log_leaf_put(c, size, bundle_id)) < 0)
-        return qs;
-    struct cp_checkpoint cp = {.size = size + 1, .created_ms = cp_time_now_ms()};
-    cp_merkle_frontier_root(&f, &cp.root);
+    for (int64_t i = from; i < size; i++) {
+        struct cp_sha256 leaf;
+        if (!get_node(&src, 0, (uint64_t)i, &leaf) ||
+            !cp_merkle_append(&f, &leaf, put_inner_node, &src) || src.failed)
+            return src.failed ? src.failed : CP_QS_HARD;
+    }
+    struct cp_checkpoint next = {.size = size, .created_ms = cp_time_now_ms()};
+    cp_merkle_frontier_root(&f, &next.root);
     char origin[64];
-    cp_evidence_log_origin(req, origin);
+    cp_evidence_log_origin(signer, origin);
     struct cp_buf text = CP_BUF_INIT, note = CP_BUF_INIT;
-    bool ok = cp_checkpoint_format(origin, (uint64_t)cp.size, &cp.root, &text) &&
-              cp_note_sign(text.data, origin, req->app->signer, &note);
+    bool ok = cp_checkpoint_format(origin, (uint64_t)next.size, &next.root, &text) &&
+              cp_note_sign(text.data, origin, signer, &note);
     if (ok) {
-        cp.note = cp_arena_strndup(&req->arena, note.data, note.len);
-        qs = c->ops->checkpoint_put(c, &cp);
+        next.note = note.data;
+        qs = c->ops->checkpoint_put(c, &next);
     }
     cp_buf_free(&text);
     cp_buf_free(&note);
@@ -100,7 +142,7 @@ cp_evidence_log_append(struct cp_store_conn *c, struct cp_req *req,
         return CP_QS_HARD;
     if (qs <= 0)
         return qs == CP_QS_NONE ? CP_QS_HARD : qs; /* never two checkpoints for one size */
-    *out_index = size;
+    *out_size = size;
     return CP_QS_ONE;
 }
 

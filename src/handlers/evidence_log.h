@@ -1,9 +1,13 @@
 /*
- * The transparency log as the handlers use it: append a sealed bundle's leaf inside the
- * transaction that stores the bundle, sign the new checkpoint, and build proofs from the stored
- * subtree hashes. One log per server (one SQLite store has one writer, so leaves get their
- * index in commit order); its origin and key name are "callproof/<key id>", derived from the
- * signing key so they never change while the key does not.
+ * The transparency log as the handlers use it. Appending is two steps, as in Tessera and
+ * Trillian: a sealed bundle's leaf is *sequenced* inside the transaction that stores the bundle
+ * (its index is the log's size in the database, so the index is durable and final when the
+ * bundle commits), and pending leaves are then *integrated*: the subtree hashes above them
+ * stored and one checkpoint for the new size signed. On SQLite each group-commit batch
+ * integrates its own leaves before its commit (cp_evidence_log_start sets the store's log
+ * hook); on PostgreSQL the instance holding the log lease does, at least once a second
+ * (handlers/log_leader.c). Proofs are built from the stored subtree hashes. The log's origin
+ * and key name are "callproof/<key id>", derived from the signing key.
  */
 #ifndef CP_HANDLERS_EVIDENCE_LOG_H
 #define CP_HANDLERS_EVIDENCE_LOG_H
@@ -17,18 +21,25 @@
 #define CP_LEAF_DOMAIN "callproof/evidence-leaf/v1\n"
 
 /* The log origin (= its note key name): "callproof/<16 hex key id>". */
-void cp_evidence_log_origin(const struct cp_req *req, char out[64]);
+void cp_evidence_log_origin(const struct cp_signer *signer, char out[64]);
 
 /* The leaf a bundle is logged under: CP_LEAF_DOMAIN, hex SHA-256 of the bundle bytes, "\n",
  * the hex signature, "\n"; and its RFC 6962 leaf hash. */
 void cp_evidence_leaf(const char *bundle_bytes, const char *signature_hex, struct cp_buf *out_leaf,
                       struct cp_sha256 *out_leaf_hash);
 
-/* Inside a write transaction: append leaf_hash as the next leaf (for bundle_id), store the new
- * subtree hashes and a signed checkpoint for the new size. *out_index = the leaf's index. */
-enum cp_qs cp_evidence_log_append(struct cp_store_conn *c, struct cp_req *req,
-                                  const struct cp_sha256 *leaf_hash, const char *bundle_id,
-                                  int64_t *out_index);
+/* Inside a cp_store_run_log transaction: sequence leaf_hash as the next leaf (for bundle_id).
+ * *out_index = its index. */
+enum cp_qs cp_evidence_log_append(struct cp_store_conn *c, const struct cp_sha256 *leaf_hash,
+                                  const char *bundle_id, int64_t *out_index);
+
+/* Inside a write transaction holding the log lock: integrate the leaves sequenced after the
+ * latest checkpoint (at most CP_LOG_INTEGRATE_MAX): store their subtree hashes and a checkpoint
+ * of the new size signed by signer. ONE with *out_size the new size; NONE when nothing was
+ * pending (*out_size the current size). */
+#define CP_LOG_INTEGRATE_MAX 4096
+enum cp_qs cp_evidence_log_integrate(struct cp_store_conn *c, const struct cp_signer *signer,
+                                     int64_t *out_size);
 
 /* Inside a transaction: the inclusion proof of index in the tree of size (out_path holds
  * CP_MERKLE_MAX_PATH hashes). HARD if the store lacks a hash it should have. */

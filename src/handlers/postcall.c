@@ -6,13 +6,15 @@
  * callproof holds); run the compliance engine (domain/compliance.c, a pure function, so the
  * score can be recomputed from the sealed bundle); write the bundle as RFC 8785 canonical JSON
  * (integers only); sign it with the server's Ed25519 key over "callproof/evidence/v1\n" || bytes;
- * append its leaf to the transparency log and sign the new checkpoint; store the bundle. The
- * 201 is sent only after that commit. Posting the same call_id again seals a new bundle that
- * names the one it supersedes; both stay.
+ * sequence its leaf in the transparency log (its index is final at commit); store the bundle.
+ * The 201 is sent only after that commit and after a signed checkpoint covers the leaf (on
+ * SQLite the same batch signs it; with a shared log the lease holder does: log_integrator.h).
+ * Posting the same call_id again seals a new bundle that names the one it supersedes; both stay.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/time.h"
 #include "core/util.h"
 #include "domain/call.h"
@@ -24,12 +26,14 @@
 #include "handlers/consent_record.h"
 #include "handlers/evidence_log.h"
 #include "handlers/handlers.h"
+#include "handlers/log_integrator.h"
 #include "handlers/postcall_bundle.h"
 #include "json/canonical.h"
 #include "json/spec.h"
 #include "json/write.h"
 
 #define MAX_DISCLOSURES 100
+#define AWAIT_LOG_MS 10000 /* a shared log's checkpoint over a new leaf, at most */
 #define MAX_CONSENT_IDS 50
 #define TRANSCRIPT_MAX (512 * 1024)
 
@@ -290,7 +294,8 @@ seal_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
     struct cp_sha256 leaf_hash;
     cp_evidence_leaf(row.bytes, row.signature, &leaf, &leaf_hash);
     cp_buf_free(&leaf);
-    if ((qs = cp_evidence_log_append(c, req, &leaf_hash, row.id, &row.leaf_index)) < 0)
+    if ((qs = cp_evidence_log_append(c, &leaf_hash, row.id, &row.leaf_index)) < 0 ||
+        (c->ops->log_notify != NULL && (qs = c->ops->log_notify(c, CP_LOG_SEALED)) < 0))
         return qs;
     p->leaf_index = row.leaf_index;
     if ((qs = c->ops->bundle_insert(c, &row)) <= 0)
@@ -459,5 +464,11 @@ cp_h_post_call(struct cp_req *req, struct cp_reply *rep)
     char hex[33];
     cp_hex_encode(rnd, sizeof(rnd), hex);
     snprintf(p->bundle_id, sizeof(p->bundle_id), "ev_%s", hex);
-    cp_req_transact(req, rep, true, seal_txn, p);
+    if (!cp_req_transact_log(req, rep, seal_txn, p))
+        return;
+    /* Committed: the bundle and its leaf index are durable. With a shared log, wait (bounded)
+     * for the lease holder's checkpoint over it, so its proof is there when the client asks. */
+    if (!cp_log_integrator_await(req->app->log, p->leaf_index, AWAIT_LOG_MS))
+        cp_log(CP_LOG_WARN, "post-call: leaf %lld not yet under a checkpoint after %d ms",
+               (long long)p->leaf_index, AWAIT_LOG_MS);
 }

@@ -166,20 +166,33 @@ txn_wrap_fn(struct cp_store_conn *c, void *cls)
     return qs;
 }
 
-bool
-cp_req_transact(struct cp_req *req, struct cp_reply *rep, bool write, cp_req_txn_fn fn, void *cls)
+static bool
+transact(struct cp_req *req, struct cp_reply *rep, int mode, cp_req_txn_fn fn, void *cls)
 {
     struct cp_store_conn *c = cp_req_conn(req, rep);
     if (c == NULL)
         return false;
     struct txn_wrap w = {.ctx = {.req = req, .rep = rep, .cls = cls}, .fn = fn};
-    enum cp_qs qs = cp_store_run(c, write, txn_wrap_fn, &w);
+    enum cp_qs qs = mode == 2 ? cp_store_run_log(c, txn_wrap_fn, &w)
+                              : cp_store_run(c, mode == 1, txn_wrap_fn, &w);
     if (qs >= 0)
         return true;
     if (qs == CP_QS_ABORT)
         return false; /* rolled back on purpose; the reply says why */
     cp_reply_store_failure(rep, c, qs, "The server could not complete the request");
     return false;
+}
+
+bool
+cp_req_transact(struct cp_req *req, struct cp_reply *rep, bool write, cp_req_txn_fn fn, void *cls)
+{
+    return transact(req, rep, write ? 1 : 0, fn, cls);
+}
+
+bool
+cp_req_transact_log(struct cp_req *req, struct cp_reply *rep, cp_req_txn_fn fn, void *cls)
+{
+    return transact(req, rep, 2, fn, cls);
 }
 
 void

@@ -57,6 +57,7 @@ struct cp_app {
     const struct cp_url_key *url_key;   /* signs recording download links */
     const struct cp_signer *signer;     /* signs consent records (and evidence bundles) */
     const struct cp_policies *policies; /* per-tenant compliance and retention (may be NULL) */
+    struct cp_log_integrator *log;      /* who integrates the transparency log (required) */
     int64_t signer_valid_from_ms;       /* when the signing key was made (0: unknown) */
     const char *recordings_dir;         /* <data>/recordings */
     int64_t started_mono_ms;
@@ -64,6 +65,7 @@ struct cp_app {
 };
 
 struct cp_route;
+struct cp_log_integrator;
 
 struct cp_auth {
     bool ok;
@@ -184,6 +186,9 @@ struct cp_txn_ctx {
 typedef enum cp_qs (*cp_req_txn_fn)(struct cp_store_conn *c, struct cp_txn_ctx *ctx);
 bool cp_req_transact(struct cp_req *req, struct cp_reply *rep, bool write, cp_req_txn_fn fn,
                      void *cls);
+/* cp_req_transact (write) for fn that appends leaves to the transparency log
+ * (cp_store_run_log). */
+bool cp_req_transact_log(struct cp_req *req, struct cp_reply *rep, cp_req_txn_fn fn, void *cls);
 
 /* ---- replies ---- */
 

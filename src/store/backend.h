@@ -8,6 +8,7 @@
 
 struct cp_store_backend {
     const char *name;
+    bool shares_log; /* several processes may use the database: see store.h's log_lock */
     /* Open/create the database and bring the schema up to date. Returns backend state. */
     void *(*open)(const char *location, int *out_schema_version, struct cp_error *out_err);
     void (*close)(void *state);

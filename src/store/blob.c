@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -85,8 +86,9 @@ make_parents(const char *root, const char *rel, struct cp_error *err)
 }
 
 bool
-cp_blob_sweep(const char *root, struct cp_error *err)
+cp_blob_sweep(const char *root, int64_t min_age_s, struct cp_error *err)
 {
+    time_t cutoff = time(NULL) - (time_t)min_age_s;
     char tmp[PATH_MAX_LEN];
     snprintf(tmp, sizeof(tmp), "%s/tmp", root);
     if ((mkdir(root, 0700) != 0 && errno != EEXIST) || (mkdir(tmp, 0700) != 0 && errno != EEXIST)) {
@@ -104,6 +106,9 @@ cp_blob_sweep(const char *root, struct cp_error *err)
             continue;
         char p[PATH_MAX_LEN + 300];
         snprintf(p, sizeof(p), "%s/%s", tmp, e->d_name);
+        struct stat st;
+        if (min_age_s > 0 && (stat(p, &st) != 0 || st.st_mtime > cutoff))
+            continue;
         if (unlink(p) == 0)
             n++;
     }

@@ -20,8 +20,10 @@
 
 struct cp_blob;
 
-/* Create the root (and root/tmp) if missing and remove leftover temporary files. */
-bool cp_blob_sweep(const char *root, struct cp_error *err);
+/* Create the root (and root/tmp) if missing and remove leftover temporary files not modified
+ * for min_age_s seconds (0: all of them; a directory shared by several instances passes the
+ * longest an upload may stall, so another instance's upload in progress is never taken). */
+bool cp_blob_sweep(const char *root, int64_t min_age_s, struct cp_error *err);
 
 /* Start a new temporary file under root/tmp. NULL + *err on failure (507 on ENOSPC). */
 struct cp_blob *cp_blob_begin(const char *root, struct cp_error *err);

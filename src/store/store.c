@@ -23,6 +23,7 @@
 struct write_job {
     cp_txn_fn fn;
     void *cls;
+    bool log; /* appends to the transparency log (cp_store_run_log) */
     enum cp_qs qs;
     enum cp_store_cause cause;
     bool done;
@@ -42,6 +43,8 @@ struct cp_store {
     pthread_mutex_t wq_lock;
     struct write_job *wq_head, *wq_tail;
     struct cp_store_stats stats; /* under wq_lock */
+    cp_txn_fn log_hook;          /* see cp_store_set_log_hook */
+    void *log_hook_cls;
 };
 
 static bool
@@ -189,31 +192,65 @@ backoff(int attempt)
     nanosleep(&ts, NULL);
 }
 
-/* Read transactions: begin, fn, commit, retrying SOFT. */
+/* BEGIN, after the log lock when the transaction appends to a shared log. */
 static enum cp_qs
-run_read(struct cp_store_conn *c, cp_txn_fn fn, void *cls)
+begin(struct cp_store_conn *c, bool write, bool log)
+{
+    c->cause = CP_CAUSE_OTHER;
+    bool locked = log && c->ops->log_lock != NULL;
+    if (locked) {
+        enum cp_qs lq = c->ops->log_lock(c);
+        if (lq < 0)
+            return lq;
+    }
+    enum cp_qs qs = c->ops->begin(c, write);
+    if (qs < 0 && locked)
+        c->ops->log_unlock(c);
+    return qs;
+}
+
+static enum cp_qs
+commit(struct cp_store_conn *c, bool log)
+{
+    enum cp_qs qs = c->ops->commit(c);
+    if (qs < 0)
+        c->ops->rollback(c);
+    if (log && c->ops->log_unlock != NULL)
+        c->ops->log_unlock(c);
+    return qs;
+}
+
+static void
+rollback(struct cp_store_conn *c, bool log)
+{
+    c->ops->rollback(c);
+    if (log && c->ops->log_unlock != NULL)
+        c->ops->log_unlock(c);
+}
+
+/* One transaction of its own: begin, fn, commit, retrying SOFT. */
+static enum cp_qs
+run_alone(struct cp_store_conn *c, bool write, bool log, cp_txn_fn fn, void *cls)
 {
     enum cp_qs qs = CP_QS_SOFT;
     for (int attempt = 0; attempt < MAX_TRIES; attempt++) {
         if (attempt > 0)
             backoff(attempt);
-        c->cause = CP_CAUSE_OTHER;
-        qs = c->ops->begin(c, false);
+        qs = begin(c, write, log);
         if (qs == CP_QS_SOFT)
             continue;
         if (qs < 0)
             return qs;
         qs = fn(c, cls);
         if (qs < 0) {
-            c->ops->rollback(c);
+            rollback(c, log);
             if (qs == CP_QS_SOFT)
                 continue;
             return qs; /* HARD or ABORT */
         }
-        enum cp_qs cq = c->ops->commit(c);
+        enum cp_qs cq = commit(c, log);
         if (cq >= 0)
             return qs;
-        c->ops->rollback(c);
         if (cq != CP_QS_SOFT)
             return cq;
         qs = cq;
@@ -266,40 +303,48 @@ fail_all(struct write_job **jobs, size_t n, enum cp_qs qs, enum cp_store_cause c
 static void
 run_batch(struct cp_store_conn *c, struct write_job **jobs, size_t n)
 {
+    struct cp_store *s = c->store;
+    bool log = false;
+    for (size_t i = 0; i < n; i++)
+        log |= jobs[i]->log;
     for (int attempt = 0; attempt < MAX_TRIES; attempt++) {
         if (attempt > 0)
             backoff(attempt);
-        c->cause = CP_CAUSE_OTHER;
-        enum cp_qs qs = c->ops->begin(c, true);
+        enum cp_qs qs = begin(c, true, log);
         if (qs == CP_QS_SOFT)
             continue;
         if (qs < 0) {
             fail_all(jobs, n, qs, c->cause);
             return;
         }
-        bool broken = false, restart = false;
+        bool broken = false, restart = false, logged = false;
         for (size_t i = 0; i < n && !broken && !restart; i++) {
             jobs[i]->qs = run_job(c, jobs[i]);
             broken = jobs[i]->qs == CP_QS_HARD;
             restart = jobs[i]->qs == CP_QS_SOFT && c->ops->soft_fails_transaction;
+            logged |= jobs[i]->log && jobs[i]->qs >= 0;
+        }
+        if (!broken && !restart && logged && s->log_hook != NULL) {
+            qs = s->log_hook(c, s->log_hook_cls);
+            broken = qs == CP_QS_HARD || qs == CP_QS_ABORT;
+            restart = qs == CP_QS_SOFT;
         }
         if (broken) {
-            c->ops->rollback(c);
+            rollback(c, log);
             fail_all(jobs, n, CP_QS_HARD, c->cause);
             return;
         }
         if (restart) { /* the transaction is doomed: every function runs again in a new one */
-            c->ops->rollback(c);
+            rollback(c, log);
             fail_all(jobs, n, CP_QS_SOFT, c->cause);
             continue;
         }
-        enum cp_qs cq = c->ops->commit(c);
+        enum cp_qs cq = commit(c, log);
         if (cq >= 0) {
             for (size_t i = 0; i < n; i++)
                 jobs[i]->cause = CP_CAUSE_OTHER;
             return;
         }
-        c->ops->rollback(c);
         if (cq == CP_QS_HARD) {
             fail_all(jobs, n, CP_QS_HARD, c->cause);
             return;
@@ -311,10 +356,10 @@ run_batch(struct cp_store_conn *c, struct write_job **jobs, size_t n)
 
 /* Queue fn; when it reaches the front, run the batch from the front (LevelDB's writer queue). */
 static enum cp_qs
-run_write(struct cp_store_conn *c, cp_txn_fn fn, void *cls)
+run_write(struct cp_store_conn *c, bool log, cp_txn_fn fn, void *cls)
 {
     struct cp_store *s = c->store;
-    struct write_job me = {.fn = fn, .cls = cls};
+    struct write_job me = {.fn = fn, .cls = cls, .log = log};
     pthread_cond_init(&me.wake, NULL);
     pthread_mutex_lock(&s->wq_lock);
     if (s->wq_tail != NULL)
@@ -364,5 +409,30 @@ cp_store_stats(struct cp_store *s, struct cp_store_stats *out)
 enum cp_qs
 cp_store_run(struct cp_store_conn *c, bool write, cp_txn_fn fn, void *cls)
 {
-    return write ? run_write(c, fn, cls) : run_read(c, fn, cls);
+    return write ? run_write(c, false, fn, cls) : run_alone(c, false, false, fn, cls);
+}
+
+enum cp_qs
+cp_store_run_log(struct cp_store_conn *c, cp_txn_fn fn, void *cls)
+{
+    return run_write(c, true, fn, cls);
+}
+
+enum cp_qs
+cp_store_run_alone(struct cp_store_conn *c, bool write, bool log, cp_txn_fn fn, void *cls)
+{
+    return run_alone(c, write, log, fn, cls);
+}
+
+void
+cp_store_set_log_hook(struct cp_store *s, cp_txn_fn fn, void *cls)
+{
+    s->log_hook = fn;
+    s->log_hook_cls = cls;
+}
+
+bool
+cp_store_log_shared(const struct cp_store *s)
+{
+    return s->backend->shares_log;
 }

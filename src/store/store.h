@@ -322,7 +322,40 @@ struct cp_store_ops {
                                     struct cp_checkpoint *out);
     enum cp_qs (*checkpoint_get)(struct cp_store_conn *c, int64_t size, struct cp_arena *arena,
                                  struct cp_checkpoint *out);
+
+    /*
+     * The log shared by several processes (PostgreSQL). NULL in a backend whose database one
+     * process owns (SQLite), where each group-commit batch integrates its own leaves (see
+     * cp_store_set_log_hook). The leaf sequence is the database's: a transaction that appends
+     * leaves reads log_size and writes at that index, so such transactions must not overlap.
+     *
+     * log_lock / log_unlock: outside a transaction, serialise the transactions that append to
+     *   or integrate the log, across every process (store.c takes it before BEGIN and drops it
+     *   after COMMIT or ROLLBACK: see cp_store_run_log).
+     * lease_acquire: outside a transaction, try to become the one process that integrates
+     *   pending leaves and signs checkpoints: ONE with *out_epoch a number greater than every
+     *   epoch given before, NONE when another session holds the lease. The lease lives as long
+     *   as this connection's session (a lost connection loses it).
+     * lease_release: give it up (no-op when not held).
+     * lease_fence: inside a write transaction, ONE while epoch is still the newest, NONE once
+     *   another process took the lease since: the caller must roll back (it was fenced off).
+     * log_notify: inside a transaction, wake every process's log_wait once it commits; kind is
+     *   CP_LOG_SEALED (leaves were appended) or CP_LOG_INTEGRATED (a checkpoint was signed).
+     * log_wait: outside a transaction, wait up to timeout_ms for notifications on this
+     *   connection (listening on its first call): ONE with *out_kinds the kinds received (a
+     *   bit set), NONE after the timeout, HARD when the connection is lost.
+     */
+    enum cp_qs (*log_lock)(struct cp_store_conn *c);
+    void (*log_unlock)(struct cp_store_conn *c);
+    enum cp_qs (*lease_acquire)(struct cp_store_conn *c, int64_t *out_epoch);
+    void (*lease_release)(struct cp_store_conn *c);
+    enum cp_qs (*lease_fence)(struct cp_store_conn *c, int64_t epoch);
+    enum cp_qs (*log_notify)(struct cp_store_conn *c, unsigned kind);
+    enum cp_qs (*log_wait)(struct cp_store_conn *c, int timeout_ms, unsigned *out_kinds);
 };
+
+#define CP_LOG_SEALED 1u
+#define CP_LOG_INTEGRATED 2u
 
 /* Why the last HARD failure on a connection happened, when the backend knows: the HTTP layer
  * answers 507 for a full disk and 503 + Retry-After for an unreachable database instead of
@@ -381,6 +414,27 @@ typedef enum cp_qs (*cp_txn_fn)(struct cp_store_conn *c, void *cls);
  * than overwriting its own outputs. Returns fn's final status (>= 0 on commit).
  */
 enum cp_qs cp_store_run(struct cp_store_conn *c, bool write, cp_txn_fn fn, void *cls);
+
+/*
+ * cp_store_run for a write that appends leaves to the transparency log. Its batch holds the
+ * backend's log lock (when it has one: then appends of several processes never overlap), and,
+ * when a log hook is set, the hook runs once after the batch's functions, in the same
+ * transaction, if at least one of them succeeded: a HARD or SOFT hook fails (or reruns) the
+ * whole batch like a failed commit.
+ */
+enum cp_qs cp_store_run_log(struct cp_store_conn *c, cp_txn_fn fn, void *cls);
+/* The hook of cp_store_run_log batches (NULL: none). Set it before the store is used. */
+void cp_store_set_log_hook(struct cp_store *s, cp_txn_fn fn, void *cls);
+/* Does the backend share its log with other processes (it has the log_lock and lease_*
+ * operations)? Then one of them, holding the lease, integrates; otherwise the log hook does. */
+bool cp_store_log_shared(const struct cp_store *s);
+/*
+ * Run fn in a transaction of its own on c, outside the group-commit queue (background work
+ * whose transaction must run on this connection, e.g. the log integrator fenced by its lease).
+ * log: hold the log lock, as cp_store_run_log. Retries SOFT like cp_store_run.
+ */
+enum cp_qs cp_store_run_alone(struct cp_store_conn *c, bool write, bool log, cp_txn_fn fn,
+                              void *cls);
 
 /* The group-commit queue's counters since the store was opened. */
 struct cp_store_stats {

@@ -27,6 +27,7 @@
 #include "core/time.h"
 #include "crypto/crypto.h"
 #include "domain/signed_url.h"
+#include "handlers/log_integrator.h"
 #include "http/dispatch.h"
 #include "http/idem.h"
 #include "http/route.h"
@@ -72,7 +73,7 @@ world_open(void)
     cp_config_defaults(&w.cfg);
     snprintf(w.cfg.public_url, sizeof(w.cfg.public_url), "http://127.0.0.1:1");
     struct cp_error err;
-    assert_true(cp_blob_sweep(w.rec_dir, &err));
+    assert_true(cp_blob_sweep(w.rec_dir, 0, &err));
     w.app.cfg = &w.cfg;
     w.app.store = cp_store_open(w.db, &err);
     assert_non_null(w.app.store);
@@ -87,6 +88,8 @@ world_open(void)
     cp_signer_init(&w.signer, &seed);
     w.app.url_key = &w.url_key;
     w.app.signer = &w.signer;
+    w.app.log = cp_log_integrator_start(w.app.store, &w.signer, &err);
+    assert_non_null(w.app.log);
 
     struct cp_store_conn *c = cp_store_acquire(w.app.store, &err);
     assert_non_null(c);
@@ -110,6 +113,7 @@ static void
 world_close(void)
 {
     cp_idem_inflight_free(w.app.inflight);
+    cp_log_integrator_stop(w.app.log);
     cp_store_close(w.app.store);
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf %s", w.dir);

@@ -218,6 +218,17 @@ static const char m008_list_counts[] =
     "COMMENT ON TABLE calls IS 'List totals are counted from the (tenant_id, ...) indexes; "
     "SQLite''s call_counts (its migration 8) has no PostgreSQL counterpart.';\n";
 
+/* The transparency log's integration lease (pg.c, "the shared log"): one row whose epoch
+ * grows each time an instance takes the lease; an integration commits only while its epoch is
+ * still the newest. */
+static const char m009_log_lease[] = "CREATE TABLE log_lease (\n"
+                                     "  id          INTEGER PRIMARY KEY CHECK (id = 1),\n"
+                                     "  epoch       BIGINT NOT NULL,\n"
+                                     "  acquired_at BIGINT,\n"
+                                     "  renewed_at  BIGINT\n"
+                                     ");\n"
+                                     "INSERT INTO log_lease(id, epoch) VALUES (1, 0);\n";
+
 const struct cp_pg_migration cp_pg_migrations[] = {
     {1, "foundation: tenants, api keys, idempotency", m001_foundation},
     {2, "calls", m002_calls},
@@ -227,6 +238,7 @@ const struct cp_pg_migration cp_pg_migrations[] = {
     {6, "evidence bundles and the transparency log", m006_evidence},
     {7, "state + direction index, newest-first index", m007_state_direction},
     {8, "call counts per list filter (none on PostgreSQL)", m008_list_counts},
+    {9, "the transparency log's integration lease", m009_log_lease},
 };
 
 const int cp_pg_n_migrations = (int)(sizeof(cp_pg_migrations) / sizeof(cp_pg_migrations[0]));

@@ -53,19 +53,24 @@
  * BYTEA; results come back as text.
  */
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
+#include "core/time.h"
 #include "core/util.h"
 #include "store/backend.h"
 #include "store/pg/migrations.h"
 #include "store/pg/plan.h"
 
-/* Advisory lock keys: migrations, and writers under contention (see the top). */
+/* Advisory lock keys: migrations, writers under contention (see the top), the log's appends
+ * and the log's integration lease (see "the shared log" below). */
 #define MIGRATE_LOCK_KEY "6370726f6f66"
 #define WRITERS_LOCK_KEY "637077726974"
+#define LOG_LOCK_KEY "63706c6f6773"
+#define LEASE_LOCK_KEY "63706c656173"
 #define MAX_PARAMS 40
 
 enum stmt_id {
@@ -106,6 +111,9 @@ enum stmt_id {
     ST_CKPT_PUT,
     ST_CKPT_LATEST,
     ST_CKPT_GET,
+    ST_LEASE_BUMP,
+    ST_LEASE_FENCE,
+    ST_LOG_NOTIFY,
     ST_BUNDLE_RETENTION,
     ST_BUNDLE_DELETE,
     ST_CALL_DELETE_RECORDINGS,
@@ -246,6 +254,10 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_CKPT_LATEST] = "SELECT size, root, note, created_at FROM log_checkpoints "
                        "ORDER BY size DESC LIMIT 1",
     [ST_CKPT_GET] = "SELECT size, root, note, created_at FROM log_checkpoints WHERE size = $1",
+    [ST_LEASE_BUMP] = "UPDATE log_lease SET epoch = epoch + 1, acquired_at = $1, renewed_at = $1 "
+                      "WHERE id = 1 RETURNING epoch",
+    [ST_LEASE_FENCE] = "UPDATE log_lease SET renewed_at = $2 WHERE id = 1 AND epoch = $1",
+    [ST_LOG_NOTIFY] = "SELECT pg_notify('callproof_log', $1)",
     [ST_BUNDLE_RETENTION] = "SELECT coalesce(max(retention_until), 0) FROM bundles "
                             "WHERE tenant_id = $1 AND call_id = $2",
     [ST_BUNDLE_DELETE] = "DELETE FROM bundles WHERE tenant_id = $1 AND id = $2",
@@ -283,6 +295,9 @@ struct pg_conn {
     bool in_txn;
     enum { WL_NONE, WL_SHARED, WL_EXCLUSIVE } writers_lock; /* held now (see the top) */
     bool conflicted; /* the last statement failed with a serialization failure or deadlock */
+    bool log_locked; /* holds the log lock (LOG_LOCK_KEY) */
+    bool leased;     /* holds the integration lease (LEASE_LOCK_KEY) in this session */
+    bool listening;  /* LISTEN callproof_log ran in this session */
 };
 
 static const struct cp_store_ops pg_ops;
@@ -804,6 +819,7 @@ static bool
 reconnect(struct pg_conn *c)
 {
     PQreset(c->db);
+    c->log_locked = c->leased = c->listening = false; /* session locks and LISTEN died too */
     memset(c->prepared, 0, sizeof(c->prepared));
     memset(c->list_prepared, 0, sizeof(c->list_prepared));
     memset(c->count_prepared, 0, sizeof(c->count_prepared));
@@ -1886,6 +1902,152 @@ pg_checkpoint_get(struct cp_store_conn *cc, int64_t size, struct cp_arena *arena
     return checkpoint_one(pg(cc), ST_CKPT_GET, &p, arena, out);
 }
 
+/* ---- the shared log ----
+ *
+ * Several instances append to one transparency log. A transaction that appends leaves reads
+ * the log size and inserts at that index; two such transactions overlapping would conflict
+ * (40001) and one would run again, so they take the log lock (a session advisory lock, taken
+ * before BEGIN and dropped after COMMIT/ROLLBACK, so the snapshot sees every earlier append):
+ * appends are serialised across instances without conflicts, and other writes are not held.
+ * Integration (the subtree hashes and the signed checkpoint of the pending leaves) runs in
+ * one instance at a time: the holder of the lease, a session advisory lock held by a
+ * connection kept for it. Taking the lease bumps log_lease.epoch; each integration checks in
+ * its own transaction that its epoch is still the newest (the fence), so a process that lost
+ * its lease without noticing (a paused process, a dropped connection) cannot write after a
+ * successor started. NOTIFY callproof_log ('s' leaves sealed, 'c' checkpoint signed) wakes
+ * the leader and the instances whose post-call waits for its checkpoint. */
+
+static enum cp_qs
+advisory(struct pg_conn *c, const char *sql, const char *what)
+{
+    PGresult *r = NULL;
+    enum cp_qs qs = exec_simple(c->db, sql, &r) ? CP_QS_ONE : qs_from_result(c, r, what);
+    if (qs == CP_QS_ONE && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "f") == 0)
+        qs = CP_QS_NONE; /* pg_try_advisory_lock: held by another session */
+    PQclear(r);
+    return qs;
+}
+
+static enum cp_qs
+pg_log_lock(struct cp_store_conn *cc)
+{
+    struct pg_conn *c = pg(cc);
+    CP_ASSERT(!c->in_txn && !c->log_locked);
+    if (PQstatus(c->db) != CONNECTION_OK && !reconnect(c))
+        return unavailable(c);
+    enum cp_qs qs = advisory(c, "SELECT pg_advisory_lock(x'" LOG_LOCK_KEY "'::bigint)", "log lock");
+    c->log_locked = qs == CP_QS_ONE;
+    return qs;
+}
+
+static void
+pg_log_unlock(struct cp_store_conn *cc)
+{
+    struct pg_conn *c = pg(cc);
+    if (!c->log_locked)
+        return;
+    c->log_locked = false;
+    if (PQstatus(c->db) == CONNECTION_OK)
+        exec_simple(c->db, "SELECT pg_advisory_unlock(x'" LOG_LOCK_KEY "'::bigint)", NULL);
+}
+
+static void pg_lease_release(struct cp_store_conn *cc);
+
+static enum cp_qs
+pg_lease_acquire(struct cp_store_conn *cc, int64_t *out_epoch)
+{
+    struct pg_conn *c = pg(cc);
+    CP_ASSERT(!c->in_txn);
+    if (PQstatus(c->db) != CONNECTION_OK && !reconnect(c))
+        return unavailable(c);
+    if (!c->leased) {
+        enum cp_qs qs =
+            advisory(c, "SELECT pg_try_advisory_lock(x'" LEASE_LOCK_KEY "'::bigint)", "lease");
+        if (qs != CP_QS_ONE)
+            return qs;
+        c->leased = true;
+    }
+    /* A new epoch, in a transaction of its own (autocommit): later fences check it. */
+    struct params p = {0};
+    p_int(&p, cp_time_now_ms());
+    enum cp_qs qs = run_int64(c, ST_LEASE_BUMP, &p, "lease epoch", out_epoch);
+    if (qs < 0)
+        pg_lease_release(cc);
+    return qs;
+}
+
+static void
+pg_lease_release(struct cp_store_conn *cc)
+{
+    struct pg_conn *c = pg(cc);
+    if (!c->leased)
+        return;
+    c->leased = false;
+    if (PQstatus(c->db) == CONNECTION_OK)
+        exec_simple(c->db, "SELECT pg_advisory_unlock(x'" LEASE_LOCK_KEY "'::bigint)", NULL);
+}
+
+static enum cp_qs
+pg_lease_fence(struct cp_store_conn *cc, int64_t epoch)
+{
+    struct pg_conn *c = pg(cc);
+    if (!c->leased)
+        return CP_QS_NONE; /* the session that held it is gone: so is the lease */
+    struct params p = {0};
+    p_int(&p, epoch);
+    p_int(&p, cp_time_now_ms());
+    return run_change(c, ST_LEASE_FENCE, &p, "lease fence");
+}
+
+static enum cp_qs
+pg_log_notify(struct cp_store_conn *cc, unsigned kind)
+{
+    struct params p = {0};
+    p_text(&p, kind == CP_LOG_INTEGRATED ? "c" : "s");
+    enum cp_qs qs;
+    PGresult *r = run(pg(cc), ST_LOG_NOTIFY, &p, "log notify", &qs);
+    PQclear(r);
+    return qs;
+}
+
+/* Take every notification libpq has read; their kinds into *kinds. */
+static void
+drain_notifies(struct pg_conn *c, unsigned *kinds)
+{
+    PGnotify *n;
+    while ((n = PQnotifies(c->db)) != NULL) {
+        *kinds |= n->extra[0] == 'c' ? CP_LOG_INTEGRATED : CP_LOG_SEALED;
+        PQfreemem(n);
+    }
+}
+
+static enum cp_qs
+pg_log_wait(struct cp_store_conn *cc, int timeout_ms, unsigned *out_kinds)
+{
+    struct pg_conn *c = pg(cc);
+    CP_ASSERT(!c->in_txn);
+    *out_kinds = 0;
+    if (PQstatus(c->db) != CONNECTION_OK && !reconnect(c))
+        return unavailable(c);
+    if (!c->listening) {
+        if (!exec_simple(c->db, "LISTEN callproof_log", NULL))
+            return unavailable(c);
+        c->listening = true;
+    }
+    drain_notifies(c, out_kinds);
+    if (*out_kinds == 0) {
+        struct pollfd pfd = {.fd = PQsocket(c->db), .events = POLLIN};
+        int n = poll(&pfd, 1, timeout_ms);
+        if (n > 0 && !PQconsumeInput(c->db)) {
+            cp_log(CP_LOG_WARN, "postgres: log listener: %.*s",
+                   (int)strcspn(PQerrorMessage(c->db), "\n"), PQerrorMessage(c->db));
+            return unavailable(c);
+        }
+        drain_notifies(c, out_kinds);
+    }
+    return *out_kinds != 0 ? CP_QS_ONE : CP_QS_NONE;
+}
+
 static const struct cp_store_ops pg_ops = {
     .backend = "postgres",
     .begin = pg_begin,
@@ -1934,10 +2096,18 @@ static const struct cp_store_ops pg_ops = {
     .bundle_retention_for_call = pg_bundle_retention_for_call,
     .bundle_delete = pg_bundle_delete,
     .call_delete = pg_call_delete,
+    .log_lock = pg_log_lock,
+    .log_unlock = pg_log_unlock,
+    .lease_acquire = pg_lease_acquire,
+    .lease_release = pg_lease_release,
+    .lease_fence = pg_lease_fence,
+    .log_notify = pg_log_notify,
+    .log_wait = pg_log_wait,
 };
 
 const struct cp_store_backend cp_store_pg_backend = {
     .name = "postgres",
+    .shares_log = true,
     .open = pg_open,
     .close = pg_close,
     .conn_open = pg_conn_open,

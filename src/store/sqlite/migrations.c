@@ -353,6 +353,12 @@ static const char m008_list_counts[] =
     "    ON CONFLICT DO UPDATE SET n = n + 1;\n"
     "END;\n";
 
+/* PostgreSQL's migration 9 adds the transparency log's integration lease, which several
+ * instances take turns holding. One process owns a SQLite database and integrates its leaves
+ * in each group-commit batch, so there is nothing to add; the migration keeps the two
+ * backends' version numbers aligned. */
+static const char m009_log_lease[] = "-- no SQLite counterpart: one process integrates\n";
+
 const struct cp_sqlite_migration cp_sqlite_migrations[] = {
     {1, "foundation: tenants, api keys, idempotency", m001_foundation},
     {2, "calls", m002_calls},
@@ -362,6 +368,7 @@ const struct cp_sqlite_migration cp_sqlite_migrations[] = {
     {6, "evidence bundles and the transparency log", m006_evidence},
     {7, "calls and bundles as rowid tables; state + direction index", m007_rowid_tables},
     {8, "call counts per list filter", m008_list_counts},
+    {9, "the transparency log's integration lease (none on SQLite)", m009_log_lease},
 };
 
 const int cp_sqlite_n_migrations =

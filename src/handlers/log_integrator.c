@@ -1,0 +1,275 @@
+/*
+ * The transparency log's integrator (see log_integrator.h): the store's log hook on SQLite,
+ * and on a shared (PostgreSQL) log a thread per instance that takes the lease when it is free,
+ * integrates while it holds it, and otherwise follows the holder's checkpoints so that this
+ * instance's post-calls can return once their leaves are covered.
+ */
+#include "handlers/log_integrator.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "core/arena.h"
+#include "core/log.h"
+#include "core/time.h"
+#include "core/util.h"
+#include "handlers/evidence_log.h"
+
+enum {
+    TICK_MS = 200,       /* the thread's longest sleep: how soon it sees a stop */
+    INTEGRATE_MS = 1000, /* the holder integrates at least this often */
+    LEASE_TRY_MS = 1000, /* a follower tries to take the lease this often */
+};
+
+struct cp_log_integrator {
+    struct cp_store *store;
+    const struct cp_signer *signer;
+    bool shared;
+    struct cp_store_conn *conn; /* the thread's own (shared log only) */
+    pthread_t thread;
+    atomic_bool stop;
+
+    pthread_mutex_t lock;
+    pthread_cond_t covered;               /* integrated grew */
+    int64_t integrated;                   /* the newest checkpoint size known; under lock */
+    int waiters;                          /* under lock */
+    struct cp_log_integrator_stats stats; /* under lock */
+};
+
+static void
+publish(struct cp_log_integrator *li, int64_t size, bool leader, int64_t signed_now)
+{
+    pthread_mutex_lock(&li->lock);
+    if (size > li->integrated) {
+        li->integrated = size;
+        pthread_cond_broadcast(&li->covered);
+    }
+    li->stats.leader = leader;
+    li->stats.integrated = li->integrated;
+    li->stats.integrations += signed_now;
+    pthread_mutex_unlock(&li->lock);
+}
+
+/* ---- SQLite: integrate inside each batch ---- */
+
+static enum cp_qs
+hook(struct cp_store_conn *c, void *cls)
+{
+    struct cp_log_integrator *li = cls;
+    int64_t size = 0;
+    enum cp_qs qs = cp_evidence_log_integrate(c, li->signer, &size);
+    return qs < 0 ? qs : CP_QS_ONE;
+}
+
+/* ---- a shared log: the lease holder integrates ---- */
+
+struct integrate_ctx {
+    const struct cp_signer *signer;
+    int64_t epoch;
+    bool fenced;
+    int64_t size;
+};
+
+static enum cp_qs
+integrate_txn(struct cp_store_conn *c, void *cls)
+{
+    struct integrate_ctx *x = cls;
+    x->fenced = false;
+    enum cp_qs qs = c->ops->lease_fence(c, x->epoch);
+    if (qs == CP_QS_NONE) {
+        x->fenced = true;
+        return CP_QS_ABORT;
+    }
+    if (qs < 0 || (qs = cp_evidence_log_integrate(c, x->signer, &x->size)) <= 0)
+        return qs;
+    enum cp_qs nq = c->ops->log_notify(c, CP_LOG_INTEGRATED);
+    return nq < 0 ? nq : qs;
+}
+
+struct size_ctx {
+    int64_t size;
+};
+
+static enum cp_qs
+size_txn(struct cp_store_conn *c, void *cls)
+{
+    struct size_ctx *x = cls;
+    struct cp_arena a;
+    cp_arena_init(&a);
+    struct cp_checkpoint cp;
+    enum cp_qs qs = c->ops->checkpoint_latest(c, &a, &cp);
+    x->size = qs == CP_QS_ONE ? cp.size : 0;
+    cp_arena_reset(&a);
+    return qs < 0 ? qs : CP_QS_ONE;
+}
+
+/* Are leaves waiting for integration? Read-only, so a quiet log costs no write per tick. */
+static enum cp_qs
+pending_txn(struct cp_store_conn *c, void *cls)
+{
+    struct size_ctx *x = cls;
+    struct size_ctx ck;
+    enum cp_qs qs = size_txn(c, &ck);
+    if (qs < 0 || (qs = c->ops->log_size(c, &x->size)) < 0)
+        return qs;
+    x->size -= ck.size;
+    return CP_QS_ONE;
+}
+
+static void *
+run(void *arg)
+{
+    struct cp_log_integrator *li = arg;
+    struct cp_store_conn *c = li->conn;
+    bool leader = false;
+    int64_t epoch = 0, next_try = 0, next_integrate = 0;
+    bool sealed = true; /* integrate at once when the lease is ours */
+    while (!atomic_load(&li->stop)) {
+        int64_t now = cp_time_mono_ms();
+        if (!leader && now >= next_try) {
+            next_try = now + LEASE_TRY_MS;
+            enum cp_qs qs = c->ops->lease_acquire(c, &epoch);
+            if (qs == CP_QS_ONE) {
+                leader = true;
+                sealed = true;
+                cp_log(CP_LOG_INFO, "log: this instance integrates the log now (lease epoch %lld)",
+                       (long long)epoch);
+            }
+        }
+        if (leader && (sealed || now >= next_integrate)) {
+            sealed = false;
+            next_integrate = now + INTEGRATE_MS;
+            struct size_ctx pend = {0};
+            enum cp_qs qs = cp_store_run_alone(c, false, false, pending_txn, &pend);
+            struct integrate_ctx x = {.signer = li->signer, .epoch = epoch};
+            if (qs >= 0 && pend.size > 0)
+                qs = cp_store_run_alone(c, true, true, integrate_txn, &x);
+            if (qs == CP_QS_ONE) {
+                publish(li, x.size, true, 1);
+                sealed = pend.size > CP_LOG_INTEGRATE_MAX; /* more: go on at once */
+            } else if (x.fenced || qs < 0) {
+                cp_log(CP_LOG_WARN, "log: %s; another instance may integrate",
+                       x.fenced ? "this instance's lease was taken over" : "integration failed");
+                c->ops->lease_release(c);
+                leader = false;
+            }
+        }
+        bool want_size = !leader;
+        pthread_mutex_lock(&li->lock);
+        want_size = want_size && li->waiters > 0;
+        pthread_mutex_unlock(&li->lock);
+        if (want_size) {
+            struct size_ctx sz;
+            if (cp_store_run_alone(c, false, false, size_txn, &sz) >= 0)
+                publish(li, sz.size, false, 0);
+        }
+        if (sealed)
+            continue;
+        unsigned kinds = 0;
+        enum cp_qs wq = c->ops->log_wait(c, TICK_MS, &kinds);
+        if (wq < 0) {
+            leader = false; /* a lost session lost its lease with it */
+            struct timespec ts = {0, TICK_MS * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+        sealed = leader && (kinds & CP_LOG_SEALED) != 0;
+        if (!leader && (kinds & CP_LOG_INTEGRATED) != 0) {
+            struct size_ctx sz;
+            if (cp_store_run_alone(c, false, false, size_txn, &sz) >= 0)
+                publish(li, sz.size, false, 0);
+        }
+    }
+    c->ops->lease_release(c);
+    publish(li, 0, false, 0);
+    return NULL;
+}
+
+struct cp_log_integrator *
+cp_log_integrator_start(struct cp_store *store, const struct cp_signer *signer,
+                        struct cp_error *out_err)
+{
+    CP_ASSERT(store != NULL && signer != NULL);
+    struct cp_log_integrator *li = calloc(1, sizeof(*li));
+    if (li == NULL)
+        cp_die("out of memory");
+    li->store = store;
+    li->signer = signer;
+    li->shared = cp_store_log_shared(store);
+    li->stats.shared = li->shared;
+    pthread_mutex_init(&li->lock, NULL);
+    pthread_cond_init(&li->covered, NULL);
+    if (!li->shared) {
+        cp_store_set_log_hook(store, hook, li);
+        return li;
+    }
+    li->conn = cp_store_acquire(store, out_err);
+    struct size_ctx sz = {0};
+    if (li->conn == NULL || cp_store_run_alone(li->conn, false, false, size_txn, &sz) < 0) {
+        if (li->conn != NULL)
+            cp_error_set(out_err, CP_ERR_UNAVAILABLE, NULL,
+                         "The transparency log's checkpoint could not be read.");
+        cp_store_release(li->conn);
+        pthread_cond_destroy(&li->covered);
+        pthread_mutex_destroy(&li->lock);
+        free(li);
+        return NULL;
+    }
+    li->integrated = sz.size;
+    if (pthread_create(&li->thread, NULL, run, li) != 0)
+        cp_die("cannot start the log integrator thread");
+    return li;
+}
+
+void
+cp_log_integrator_stop(struct cp_log_integrator *li)
+{
+    if (li == NULL)
+        return;
+    if (li->shared) {
+        atomic_store(&li->stop, true);
+        pthread_join(li->thread, NULL);
+        cp_store_release(li->conn);
+    } else {
+        cp_store_set_log_hook(li->store, NULL, NULL);
+    }
+    pthread_cond_destroy(&li->covered);
+    pthread_mutex_destroy(&li->lock);
+    free(li);
+}
+
+bool
+cp_log_integrator_await(struct cp_log_integrator *li, int64_t index, int timeout_ms)
+{
+    if (!li->shared)
+        return true; /* the batch that sequenced the leaf integrated it before its commit */
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&li->lock);
+    li->waiters++;
+    int rc = 0;
+    while (li->integrated <= index && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&li->covered, &li->lock, &deadline);
+    li->waiters--;
+    bool ok = li->integrated > index;
+    if (!ok)
+        li->stats.await_timeouts++;
+    pthread_mutex_unlock(&li->lock);
+    return ok;
+}
+
+void
+cp_log_integrator_stats(struct cp_log_integrator *li, struct cp_log_integrator_stats *out)
+{
+    pthread_mutex_lock(&li->lock);
+    *out = li->stats;
+    pthread_mutex_unlock(&li->lock);
+}
