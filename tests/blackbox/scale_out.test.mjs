@@ -1,0 +1,232 @@
+// Covers scale-out (PostgreSQL only; tests/run.sh's postgres stage): two `callproof serve`
+// instances on one database and one shared data directory (keys, recordings), as README's
+// "Scaling out" describes.
+//  - 500 calls created and 500 calls sealed (post-call) on each instance, all at once: every
+//    answer is 201; afterwards each instance lists exactly the 2,000 calls sent (none lost,
+//    none twice);
+//  - the 1,000 bundles hold log indexes 0..999, each once; each bundle's export, from either
+//    instance, carries the same final checkpoint and its inclusion proof verifies against it
+//    (JS, independent Merkle code); the checkpoints seen during the run never fork (one note per
+//    size) and each is consistent with the next (RFC 9162 consistency proofs);
+//  - a post-call returns only once a checkpoint covers its leaf, whichever instance took it;
+//  - Idempotency-Keys hold across instances: the same key and body sent to both at once yields
+//    one call or one bundle, and both answers carry it;
+//  - the lease moves: when the instance integrating the log stops, the other takes over and
+//    post-calls on it still return covered by a checkpoint.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import { ON_PG, SLOW, VALID_CALL, startServer, api, tempDir, rmTemp, assertCleanExit } from './lib.mjs';
+import { SPKI_ED25519, sha256, leafHash, verifyInclusion, verifyConsistency } from './tlog.mjs';
+
+const PER_INSTANCE = 500;
+const PARALLEL = 16; // requests in flight per instance and kind
+
+const skip = !ON_PG && 'PostgreSQL only (tests/run.sh runs it in the postgres stage)';
+let dir;
+let a;
+let b;
+let token;
+let pk;
+let origin;
+
+before(async () => {
+  if (!ON_PG) return;
+  dir = tempDir('callproof-scale-');
+  a = await startServer({ dataDir: dir });
+  token = a.token;
+  b = await startServer({ dataDir: dir }); // the same database and data directory
+});
+after(async () => {
+  await a?.kill();
+  await b?.kill();
+  if (dir) rmTemp(dir);
+});
+
+const SEAL = Object.freeze({
+  phone: '+15551234567', calling_entity: 'Acme Insurance LLC', calling_number: '+18005550100',
+  started_at: '2026-04-10T15:42:00Z', ended_at: '2026-04-10T15:46:30Z', duration_seconds: 270, outcome: 'completed',
+  ai_disclosures_made: [
+    { type: 'ai_identity', at_seconds: 1, text: 'Hi, this is an AI assistant calling on behalf of Acme Insurance.' },
+    { type: 'callback_number', at_seconds: 4, text: 'Our callback number is 800-555-0100.' },
+    { type: 'opt_out_instructions', at_seconds: 6, text: "If you'd like to opt out at any time, just say stop or press 9." },
+  ],
+});
+
+async function getJson(base, p, auth = true) {
+  const r = await fetch(base + p, auth ? { headers: { Authorization: `Bearer ${token}` } } : {});
+  const text = await r.text();
+  assert.equal(r.status, 200, `GET ${p}: ${text}`);
+  return JSON.parse(text);
+}
+
+async function checkpointNote(base) {
+  const r = await fetch(`${base}/v1/log/checkpoint`);
+  const text = await r.text();
+  return r.status === 200 ? text : null;
+}
+
+/** Verify a checkpoint note's signature with the published key: {size, root}. */
+function openCheckpoint(note) {
+  const cut = note.lastIndexOf('\n\n');
+  assert.ok(cut > 0 && note.endsWith('\n'), `a signed note: ${JSON.stringify(note)}`);
+  const text = note.slice(0, cut + 1);
+  const [o, sizeText, rootB64] = text.split('\n');
+  assert.equal(o, origin);
+  const m = /^\u2014 (\S+) (\S+)$/.exec(note.slice(cut + 2, -1));
+  assert.ok(m && m[1] === origin, 'one signature line by the log');
+  const pub = crypto.createPublicKey({ key: Buffer.concat([SPKI_ED25519, pk]), format: 'der', type: 'spki' });
+  assert.ok(crypto.verify(null, Buffer.from(text, 'utf8'), pub, Buffer.from(m[2], 'base64').subarray(4)), 'checkpoint signature');
+  return { size: Number(sizeText), root: Buffer.from(rootB64, 'base64') };
+}
+
+const exportLeafHash = (x) => leafHash(`callproof/evidence-leaf/v1\n${sha256(x.bundle).toString('hex')}\n${x.signature.value}\n`);
+
+/** Run fn(i) for i in [0, n) with at most `parallel` in flight; resolves to the results. */
+async function pool(n, parallel, fn) {
+  const out = new Array(n);
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      const i = next++;
+      out[i] = await fn(i);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return out;
+}
+
+async function post(base, p, body, headers = {}) {
+  const r = await api(base, token).post(p, body, { headers });
+  const text = await r.text();
+  return { status: r.status, text, json: r.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : undefined };
+}
+
+const notes = new Map(); // size -> the checkpoint note seen for it (from either instance)
+function sawNote(note) {
+  if (note === null) return;
+  const { size } = openCheckpoint(note);
+  const before = notes.get(size);
+  assert.ok(before === undefined || before === note, `one checkpoint per size (a fork at ${size})`);
+  notes.set(size, note);
+}
+
+test('two instances, 500 creates and 500 seals each at once: nothing lost or doubled, one log', { skip, timeout: 600000 * SLOW }, async () => {
+  const keys = await getJson(a.base, '/v1/keys', false);
+  origin = keys.log_origin;
+  pk = Buffer.from(keys.keys[0].public_key, 'base64');
+  assert.deepEqual(await getJson(b.base, '/v1/keys', false), keys, 'both instances sign with the one shared key');
+
+  let polling = true;
+  const poller = (async () => {
+    while (polling) {
+      sawNote(await checkpointNote(a.base));
+      sawNote(await checkpointNote(b.base));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+
+  const work = [];
+  for (const [name, srv] of [['a', a], ['b', b]]) {
+    work.push(pool(PER_INSTANCE, PARALLEL, (i) => post(srv.base, '/api/v1/calls', { ...VALID_CALL, metadata: { n: `${name}${i}` } })));
+    work.push(pool(PER_INSTANCE, PARALLEL, async (i) => {
+      const r = await post(srv.base, '/v1/post-call', { ...SEAL, call_id: `scale_${name}_${i}` });
+      if (r.status === 201) {
+        // Returned only once a checkpoint covers the leaf, on this very instance.
+        const cp = openCheckpoint(await checkpointNote(srv.base));
+        assert.ok(cp.size > r.json.log_index, `post-call on ${name} returned before a checkpoint covered leaf ${r.json.log_index} (size ${cp.size})`);
+      }
+      return r;
+    }));
+  }
+  const [createdA, sealedA, createdB, sealedB] = await Promise.all(work);
+  polling = false;
+  await poller;
+
+  const created = [...createdA, ...createdB];
+  const sealed = [...sealedA, ...sealedB];
+  for (const r of [...created, ...sealed]) assert.equal(r.status, 201, r.text);
+
+  // Calls: 1,000 created + 1,000 made by the seals, each listed once, on either instance.
+  const ids = new Set(created.map((r) => r.json.id));
+  assert.equal(ids.size, 2 * PER_INSTANCE, 'distinct ids for the created calls');
+  for (const srv of [a, b]) {
+    const seen = new Map();
+    for (let page = 1; ; page++) {
+      const j = await getJson(srv.base, `/api/v1/calls?page=${page}&page_size=500`);
+      assert.equal(j.total_count, 4 * PER_INSTANCE, 'every call sent, once');
+      for (const c of j.items) seen.set(c.id, (seen.get(c.id) || 0) + 1);
+      if (page >= j.total_pages) break;
+    }
+    assert.equal(seen.size, 4 * PER_INSTANCE);
+    assert.ok([...seen.values()].every((n) => n === 1), 'no call listed twice');
+    for (const id of ids) assert.ok(seen.has(id), `created call ${id} listed`);
+  }
+
+  // The log: indexes 0..999 once each, all under one final checkpoint, every proof verifies.
+  const indexes = sealed.map((r) => r.json.log_index).sort((x, y) => x - y);
+  assert.deepEqual(indexes, Array.from({ length: 2 * PER_INSTANCE }, (_, i) => i), 'log indexes 0..999, each once');
+  const finalNote = await checkpointNote(a.base);
+  assert.equal(await checkpointNote(b.base), finalNote, 'both instances serve the same latest checkpoint');
+  sawNote(finalNote);
+  const final = openCheckpoint(finalNote);
+  assert.equal(final.size, 2 * PER_INSTANCE, 'the final checkpoint covers every bundle');
+  await pool(sealed.length, 16, async (i) => {
+    const srv = i % 2 ? a : b;
+    const x = await getJson(srv.base, `/e/${sealed[i].json.evidence_bundle_id}.json`, false);
+    assert.equal(x.log.checkpoint, finalNote, 'the export carries the final checkpoint');
+    assert.equal(x.log.leaf_index, sealed[i].json.log_index);
+    assert.ok(verifyInclusion(x.log.leaf_index, final.size, exportLeafHash(x), x.log.inclusion_proof.map((h) => Buffer.from(h, 'base64')), final.root),
+      `inclusion of leaf ${x.log.leaf_index} in the final checkpoint`);
+  });
+
+  // Consecutive checkpoints seen during the run are consistent.
+  const sizes = [...notes.keys()].sort((x, y) => x - y);
+  assert.ok(sizes.length >= 2, `several checkpoints seen during the run (${sizes.length})`);
+  for (let i = 1; i < sizes.length; i++) {
+    const [m, n] = [sizes[i - 1], sizes[i]];
+    const j = await getJson(i % 2 ? a.base : b.base, `/v1/log/proof/consistency?first=${m}&second=${n}`, false);
+    const ok = verifyConsistency(m, n, openCheckpoint(notes.get(m)).root, openCheckpoint(notes.get(n)).root, j.proof.map((h) => Buffer.from(h, 'base64')));
+    assert.ok(ok, `checkpoint ${m} is consistent with ${n}`);
+  }
+});
+
+test('the same Idempotency-Key sent to both instances at once has one effect', { skip, timeout: 120000 * SLOW }, async () => {
+  const before = (await getJson(a.base, '/api/v1/calls?page_size=1')).total_count;
+  const N = 20;
+  for (let i = 0; i < N; i++) {
+    const key = `scale-idem-${i}`;
+    const call = i % 2 === 0;
+    const p = call ? '/api/v1/calls' : '/v1/post-call';
+    const body = call ? { ...VALID_CALL, metadata: { idem: key } } : { ...SEAL, call_id: `scale_idem_${i}` };
+    const [ra, rb] = await Promise.all([post(a.base, p, body, { 'Idempotency-Key': key }), post(b.base, p, body, { 'Idempotency-Key': key })]);
+    const ok = [ra, rb].filter((r) => r.status === 201);
+    assert.ok(ok.length >= 1, `${key}: one of them succeeds: ${ra.status} ${ra.text} / ${rb.status} ${rb.text}`);
+    for (const r of [ra, rb]) {
+      if (r.status !== 201) assert.equal(r.status, 409, `${key}: the other answers the same or 409 in progress: ${r.text}`);
+    }
+    if (ok.length === 2) assert.equal(ra.text, rb.text, `${key}: both answers are the one recorded response`);
+    // Sent again later, to either instance: the recorded answer.
+    const again = await post(i % 2 ? a.base : b.base, p, body, { 'Idempotency-Key': key });
+    assert.equal(again.status, 201);
+    assert.equal(again.text, ok[0].text, `${key}: replayed`);
+  }
+  const after = (await getJson(b.base, '/api/v1/calls?page_size=1')).total_count;
+  assert.equal(after - before, N, 'one call per key (10 created, 10 sealed)');
+});
+
+test('when the instance holding the lease stops, the other integrates', { skip, timeout: 120000 * SLOW }, async () => {
+  const leaderOf = () => [a, b].find((s) => /this instance integrates the log now/.test(s.stderr()) && s.isRunning());
+  const first = leaderOf();
+  assert.ok(first, 'one instance logged that it integrates');
+  const other = first === a ? b : a;
+  await assertCleanExit(first);
+  for (let i = 0; i < 5; i++) {
+    const r = await post(other.base, '/v1/post-call', { ...SEAL, call_id: `scale_takeover_${i}` });
+    assert.equal(r.status, 201, r.text);
+    const cp = openCheckpoint(await checkpointNote(other.base));
+    assert.ok(cp.size > r.json.log_index, `leaf ${r.json.log_index} covered (size ${cp.size})`);
+  }
+  assert.match(other.stderr(), /this instance integrates the log now/, 'the other instance took the lease');
+  await assertCleanExit(other);
+});
