@@ -2009,6 +2009,78 @@ test_store__lost_connection_is_unavailable_then_resumes(void **state)
     cp_arena_reset(&ar);
 }
 
+/* SQLite: one process owns the database, so the log is integrated by each batch (the log
+ * hook), not by a lease holder: the shared-log operations are absent. */
+static void
+test_store__sqlite_log_is_not_shared(void **state)
+{
+    (void)state;
+    assert_false(cp_store_log_shared(store));
+    assert_null(OPS->log_lock);
+    assert_null(OPS->lease_acquire);
+    assert_null(OPS->log_wait);
+}
+
+/* PostgreSQL: the integration lease is held by one session at a time, each taking gets a
+ * larger epoch, a stale epoch or a lost session is fenced off, and NOTIFY reaches listeners
+ * only on commit. */
+static void
+test_store__pg_log_lease_fence_and_notify(void **state)
+{
+    (void)state;
+    struct cp_error err;
+    struct cp_store_conn *c2 = cp_store_acquire(store, &err);
+    assert_non_null(c2);
+    assert_true(cp_store_log_shared(store));
+
+    int64_t e1 = 0, e2 = 0, e3 = 0;
+    assert_int_equal(OPS->lease_acquire(conn, &e1), CP_QS_ONE);
+    assert_int_equal(OPS->lease_acquire(c2, &e2), CP_QS_NONE); /* held by conn's session */
+    begin(true);
+    assert_int_equal(OPS->lease_fence(conn, e1), CP_QS_ONE);
+    commit();
+    assert_int_equal(OPS->lease_fence(c2, e1), CP_QS_NONE); /* c2 does not hold it */
+
+    OPS->lease_release(conn);
+    assert_int_equal(OPS->lease_acquire(c2, &e2), CP_QS_ONE);
+    assert_true(e2 > e1);
+    assert_int_equal(OPS->lease_acquire(conn, &e1), CP_QS_NONE);
+    assert_int_equal(OPS->begin(c2, true), CP_QS_ONE);
+    assert_int_equal(OPS->lease_fence(c2, e1), CP_QS_NONE); /* a stale epoch */
+    assert_int_equal(OPS->lease_fence(c2, e2), CP_QS_ONE);
+    assert_int_equal(OPS->commit(c2), CP_QS_ONE);
+
+    /* The holder's session dies (a failover, a network cut): its lease is gone, another
+     * session takes it with a newer epoch, and the old holder is fenced off once it is back. */
+    kill_connections();
+    assert_int_equal(OPS->lease_acquire(conn, &e3), CP_QS_ONE); /* reconnects first */
+    assert_true(e3 > e2);
+    assert_int_equal(OPS->begin(c2, true), CP_QS_ONE); /* reconnects: the lease is not c2's */
+    assert_int_equal(OPS->lease_fence(c2, e2), CP_QS_NONE);
+    OPS->rollback(c2);
+
+    /* Notifications: a listener gets what commits, not what rolls back. */
+    unsigned kinds = 0;
+    assert_int_equal(OPS->log_wait(c2, 10, &kinds), CP_QS_NONE); /* now listening */
+    begin(true);
+    assert_int_equal(OPS->log_notify(conn, CP_LOG_SEALED), CP_QS_ONE);
+    OPS->rollback(conn);
+    assert_int_equal(OPS->log_wait(c2, 200, &kinds), CP_QS_NONE);
+    begin(true);
+    assert_int_equal(OPS->log_notify(conn, CP_LOG_INTEGRATED), CP_QS_ONE);
+    commit();
+    assert_int_equal(OPS->log_wait(c2, 5000, &kinds), CP_QS_ONE);
+    assert_int_equal(kinds, CP_LOG_INTEGRATED);
+
+    /* The log lock is a session lock taken outside transactions, and released. */
+    assert_int_equal(OPS->log_lock(c2), CP_QS_ONE);
+    OPS->log_unlock(c2);
+    assert_int_equal(OPS->log_lock(conn), CP_QS_ONE);
+    OPS->log_unlock(conn);
+    OPS->lease_release(conn);
+    cp_store_release(c2);
+}
+
 static void
 test_store__postgres_not_configured(void **state)
 {
@@ -2048,12 +2120,14 @@ main(void)
     const struct CMUnitTest sqlite_tests[] = {
         CONTRACT_TESTS,
         cmocka_unit_test(test_store__list_filters_use_indexes),
+        cmocka_unit_test(test_store__sqlite_log_is_not_shared),
     };
     const struct CMUnitTest pg_tests[] = {
         CONTRACT_TESTS,
         cmocka_unit_test(test_store__pg_list_filters_have_indexes),
         cmocka_unit_test(test_store__unreachable_postgres_is_unavailable),
         cmocka_unit_test(test_store__lost_connection_is_unavailable_then_resumes),
+        cmocka_unit_test(test_store__pg_log_lease_fence_and_notify),
     };
     const struct CMUnitTest pg_missing[] = {
         cmocka_unit_test(test_store__postgres_not_configured),

@@ -1917,11 +1917,22 @@ pg_checkpoint_get(struct cp_store_conn *cc, int64_t size, struct cp_arena *arena
  * successor started. NOTIFY callproof_log ('s' leaves sealed, 'c' checkpoint signed) wakes
  * the leader and the instances whose post-call waits for its checkpoint. */
 
+/* Run an advisory lock function outside a transaction: ONE, NONE when pg_try_* found it
+ * held, or the failure. Like begin, it is the first statement a pooled connection runs in a
+ * while, so a connection found dead is re-established and the statement sent once more. */
 static enum cp_qs
 advisory(struct pg_conn *c, const char *sql, const char *what)
 {
     PGresult *r = NULL;
-    enum cp_qs qs = exec_simple(c->db, sql, &r) ? CP_QS_ONE : qs_from_result(c, r, what);
+    bool ok = exec_simple(c->db, sql, &r);
+    if (!ok && PQstatus(c->db) != CONNECTION_OK) {
+        PQclear(r);
+        r = NULL;
+        if (!reconnect(c))
+            return unavailable(c);
+        ok = exec_simple(c->db, sql, &r);
+    }
+    enum cp_qs qs = ok ? CP_QS_ONE : qs_from_result(c, r, what);
     if (qs == CP_QS_ONE && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "f") == 0)
         qs = CP_QS_NONE; /* pg_try_advisory_lock: held by another session */
     PQclear(r);
