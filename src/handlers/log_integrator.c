@@ -126,8 +126,9 @@ run(void *arg)
     struct cp_store_conn *c = li->conn;
     bool leader = false;
     int64_t epoch = 0, next_try = 0, next_integrate = 0;
-    bool sealed = true; /* integrate at once when the lease is ours */
+    bool sealed = false; /* leaves were sealed since the last integration (or may have been) */
     while (!atomic_load(&li->stop)) {
+        bool more = false; /* integrated a full batch: more are pending, no sleep */
         int64_t now = cp_time_mono_ms();
         if (!leader && now >= next_try) {
             next_try = now + LEASE_TRY_MS;
@@ -149,7 +150,7 @@ run(void *arg)
                 qs = cp_store_run_alone(c, true, true, integrate_txn, &x);
             if (qs == CP_QS_ONE) {
                 publish(li, x.size, true, 1);
-                sealed = pend.size > CP_LOG_INTEGRATE_MAX; /* more: go on at once */
+                more = pend.size > CP_LOG_INTEGRATE_MAX;
             } else if (x.fenced || qs < 0) {
                 cp_log(CP_LOG_WARN, "log: %s; another instance may integrate",
                        x.fenced ? "this instance's lease was taken over" : "integration failed");
@@ -166,8 +167,10 @@ run(void *arg)
             if (cp_store_run_alone(c, false, false, size_txn, &sz) >= 0)
                 publish(li, sz.size, false, 0);
         }
-        if (sealed)
+        if (more) {
+            sealed = true;
             continue;
+        }
         unsigned kinds = 0;
         enum cp_qs wq = c->ops->log_wait(c, TICK_MS, &kinds);
         if (wq < 0) {

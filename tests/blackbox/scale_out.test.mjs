@@ -9,6 +9,7 @@
 //    (JS, independent Merkle code); the checkpoints seen during the run never fork (one note per
 //    size) and each is consistent with the next (RFC 9162 consistency proofs);
 //  - a post-call returns only once a checkpoint covers its leaf, whichever instance took it;
+//  - afterwards both instances are idle (neither the lease holder nor the follower spins);
 //  - Idempotency-Keys hold across instances: the same key and body sent to both at once yields
 //    one call or one bundle, and both answers carry it;
 //  - the lease moves: when the instance integrating the log stops, the other takes over and
@@ -16,6 +17,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { ON_PG, SLOW, VALID_CALL, startServer, api, tempDir, rmTemp, assertCleanExit } from './lib.mjs';
 import { SPKI_ED25519, sha256, leafHash, verifyInclusion, verifyConsistency } from './tlog.mjs';
 
@@ -189,6 +191,24 @@ test('two instances, 500 creates and 500 seals each at once: nothing lost or dou
     const ok = verifyConsistency(m, n, openCheckpoint(notes.get(m)).root, openCheckpoint(notes.get(n)).root, j.proof.map((h) => Buffer.from(h, 'base64')));
     assert.ok(ok, `checkpoint ${m} is consistent with ${n}`);
   }
+});
+
+/** CPU ticks (user + system) a process has used, from /proc. */
+function cpuTicks(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
+}
+
+test('after the load both instances are idle: the one following the log does not spin', { skip }, async () => {
+  // A follower once looped without sleeping (a flag meant for the lease holder stayed set): a
+  // core burnt forever. Idle, an instance wakes a few times a second for a cheap query.
+  await new Promise((r) => setTimeout(r, 500));
+  const t0 = [cpuTicks(a.proc.pid), cpuTicks(b.proc.pid)];
+  await new Promise((r) => setTimeout(r, 2000));
+  const used = [cpuTicks(a.proc.pid) - t0[0], cpuTicks(b.proc.pid) - t0[1]];
+  // 2 s is 200 ticks of one core at the usual 100 Hz: a spinning thread uses most of them.
+  for (const u of used) assert.ok(u < 50, `CPU ticks used in 2 s idle: ${used.join(', ')}`);
 });
 
 test('the same Idempotency-Key sent to both instances at once has one effect', { skip, timeout: 120000 * SLOW }, async () => {
