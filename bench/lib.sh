@@ -16,6 +16,7 @@ bench_pids=
 bench_cleanup() {
     for p in $bench_pids; do kill "$p" 2>/dev/null || true; done
     for p in $bench_pids; do wait "$p" 2>/dev/null || true; done
+    [ -z "${pg_dir:-}" ] || scripts/pg_cluster.sh destroy "$pg_dir" >/dev/null 2>&1 || true
     [ -n "${work:-}" ] && rm -rf "$work"
 }
 

@@ -54,6 +54,21 @@ row() {
     row cp.postcall ng.postcall "4. POST /v1/post-call (seed body, unique call_id)" "A" 0.05 ""
     row cp.rec ng.rec "5. GET 1 MB recording, signed link (nginx: the same file)" "A" 0.50 ""
     echo
+    if [ -s "$res/r.pg1.create" ]; then
+        echo "**PostgreSQL** $pg_v (a throwaway cluster on the same machine and disk: fsync, full_page_writes and synchronous_commit on), the same workloads and connections, next to SQLite's store A above. Two instances share the database and the data directory; wrk drives each with half the connections at once: their rates are summed, the latencies are the larger of the two."
+        echo
+        echo "| workload | store | nginx req/s | nginx p50 / p99 ms | callproof req/s | callproof p50 / p99 ms | ratio | target | met? | callproof answers | callproof CPU, machine idle |"
+        echo "|---|---|---:|---:|---:|---:|---:|---|---|---:|---|"
+        row cp.create0 ng.create "1. POST /api/v1/calls" "SQLite, 1 instance" 0.10 10
+        row pg1.create ng.create "1. POST /api/v1/calls" "PostgreSQL, 1 instance" 0.10 10
+        row pg2.create ng.create "1. POST /api/v1/calls" "PostgreSQL, 2 instances" 0.10 10
+        row cp.postcall ng.postcall "4. POST /v1/post-call" "SQLite, 1 instance" 0.05 ""
+        row pg1.postcall ng.postcall "4. POST /v1/post-call" "PostgreSQL, 1 instance" 0.05 ""
+        row pg2.postcall ng.postcall "4. POST /v1/post-call" "PostgreSQL, 2 instances" 0.05 ""
+        echo
+        echo "After the load the PostgreSQL logs hold $(fmt_int "$(cat "$res/pg1.logsize" 2>/dev/null || echo 0)") (one instance) and $(fmt_int "$(cat "$res/pg2.logsize" 2>/dev/null || echo 0)") (two instances) leaves under their latest checkpoint; with two instances $(cat "$res/pg2.leaders" 2>/dev/null || echo '?') instance(s) took the log's lease. A post-call on PostgreSQL returns once the lease holder's checkpoint covers its leaf, so its latency includes that wait."
+        echo
+    fi
     echo "Ratio: callproof's requests per second over nginx's for the same requests. Latencies are wrk's, over the requests answered in the run; wrk counts a request still unanswered after 10 s as a timeout error instead. Answers: requests callproof answered in the measured run (errors: status 400 or more, socket errors, timeouts). CPU: what callproof used during the run, in cores, and the share of the machine left idle (wrk and nginx run on the same cores, and so did other work)."
     echo
     for st in A B C; do
@@ -68,7 +83,7 @@ row() {
         }'
     echo
     if ls "$res"/gc.* >/dev/null 2>&1; then
-        echo "**Group commit** (each server's last log line about it): $(for st in A B C; do [ -s "$res/gc.$st" ] && printf '%s: %s; ' "$st" "$(sed 's/^group commit: //' "$res/gc.$st")"; done | sed 's/; $//')."
+        echo "**Group commit** (each server's last log line about it): $(for st in A B C P1 P2a P2b; do [ -s "$res/gc.$st" ] && printf '%s: %s; ' "$st" "$(sed 's/^group commit: //' "$res/gc.$st")"; done | sed 's/; $//')."
         echo
     fi
     read -r ls ver ok <"$res/postcall.check"
@@ -82,12 +97,11 @@ row() {
         echo "#### Where callproof's CPU time goes"
         echo
         echo "\`perf record -e cpu-clock -F 499 -p <callproof>\` during each measured run (about 1% of a core): shares of callproof's own CPU samples, so time spent waiting (fsync, the write lock, the network) is not in them; the CPU column of the table says how busy callproof was. In a VM without hardware counters, kernel samples pile up where interrupts are re-enabled (\`_raw_spin_unlock_irqrestore\`, \`finish_task_switch\`, \`handle_softirqs\`): read the kernel's share as a whole."
-        for p in create0 create1m get get1m list list1m postcall rec; do
-            p=cp.$p
+        for p in cp.create0 cp.create1m cp.get cp.get1m cp.list cp.list1m cp.postcall cp.rec pg1.create pg1.postcall; do
             [ -s "$res/prof.$p" ] || continue
             echo
             awk -v name="$p" '
-                BEGIN { t["cp.create0"] = "create call, empty store"; t["cp.create1m"] = "create call, store C"; t["cp.get"] = "get call, store B"; t["cp.get1m"] = "get call, store C"; t["cp.list"] = "filtered list, store B"; t["cp.list1m"] = "filtered list, store C"; t["cp.postcall"] = "post-call"; t["cp.rec"] = "recording download" }
+                BEGIN { t["cp.create0"] = "create call, empty store"; t["cp.create1m"] = "create call, store C"; t["cp.get"] = "get call, store B"; t["cp.get1m"] = "get call, store C"; t["cp.list"] = "filtered list, store B"; t["cp.list1m"] = "filtered list, store C"; t["cp.postcall"] = "post-call"; t["cp.rec"] = "recording download"; t["pg1.create"] = "create call, PostgreSQL"; t["pg1.postcall"] = "post-call, PostgreSQL" }
                 /^dso$/ { mode = 1; next } /^sym$/ { mode = 2; next }
                 mode == 1 { d = d sprintf("%s%s %s", d == "" ? "" : ", ", $2, $1) }
                 mode == 2 { pct = $1; dso = $2; $1 = ""; $2 = ""; sub(/^ +/, ""); s = s sprintf("%s%s `%s` (%s)", s == "" ? "" : ", ", pct, $0, dso) }

@@ -19,6 +19,7 @@
 # Settings (environment): BENCH_SECONDS (20) per measured run, BENCH_WARMUP_SECONDS (2),
 # BENCH_CONNECTIONS (64), BENCH_WRK_THREADS (2), BENCH_CALLS (100000), BENCH_BIG_CALLS
 # (1000000; 0 skips store C), BENCH_PROFILE (1; 0: no perf), BENCH_RECORDING_MB (200; 0 skips),
+# BENCH_PG (1: the create and post-call workloads on PostgreSQL, one and two instances; 0 skips),
 # BENCH_DOC (docs/BENCHMARKS.md; empty leaves it alone).
 set -eu
 cd "$(dirname "$0")/.."
@@ -33,6 +34,8 @@ BIG=${BENCH_BIG_CALLS:-1000000}
 PROF=${BENCH_PROFILE:-1}
 command -v perf >/dev/null 2>&1 || PROF=0
 REC_MB=${BENCH_RECORDING_MB:-200}
+PG=${BENCH_PG:-1}
+command -v psql >/dev/null 2>&1 || PG=0
 DOC=${BENCH_DOC-docs/BENCHMARKS.md}
 FILL=build/tools/bench_fill
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
@@ -300,6 +303,74 @@ if [ "$BIG" -gt 0 ]; then
     rm -rf "$work/c"
 fi
 
+# ---- PostgreSQL: create call and post-call with one and with two instances ----
+# A throwaway cluster (scripts/pg_cluster.sh: durable settings, on this machine's disk), one
+# schema per case. Two instances share the database and a data directory (keys), as README's
+# "Scaling out" says; wrk drives both at once with half the connections each, and the figures
+# are the sum of their rates and the larger of their latencies.
+# measure2 NAME SCRIPT: that, for instances $pid1/$base1 and $pid2/$base2.
+measure2() {
+    run warm "$WARM" "$2" "$base1" 1
+    run warm "$WARM" "$2" "$base2" 1
+    pid=$pid1 && drain && pid=$pid2 && drain
+    c0=$(($(ticks "$pid1") + $(ticks "$pid2"))); i0=$(idle_ticks); t0=$(date +%s%N)
+    run "$1.i1" "$SECS" "$2" "$base1" $((CONNS / 2)) &
+    w1=$!
+    run "$1.i2" "$SECS" "$2" "$base2" $((CONNS - CONNS / 2))
+    wait "$w1"
+    c1=$(($(ticks "$pid1") + $(ticks "$pid2"))); i1=$(idle_ticks); t1=$(date +%s%N)
+    awk -v c="$((c1 - c0))" -v i="$((i1 - i0))" -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" \
+        -v n="$cores" 'BEGIN { s = t / 1e9; printf "%.2f %.0f\n", c / hz / s, 100 * i / hz / s / n }' \
+        >"$res/cpu.$1"
+    [ -s "$res/r.$1.i1" ] && [ -s "$res/r.$1.i2" ] ||
+        { tail -n 20 "$res/wrk.log" >&2; say "bench: wrk gave no figures for $1"; exit 1; }
+    cat "$res/r.$1.i1" "$res/r.$1.i2" | awk '
+        { for (k = 1; k <= NF; k++) { if (k == 2 || k == 4 || k == 5 || k == 6) { if ($k > v[k]) v[k] = $k } else v[k] += $k }; n = NF }
+        END { for (k = 1; k <= n; k++) printf "%s%s", (k > 1 ? " " : ""), v[k]; printf "\n" }' >"$res/r.$1"
+    pid=$pid1 && drain && pid=$pid2 && drain
+    say "  $1: $(awk '{ printf "%.0f req/s, p50 %.2f ms, p99 %.2f ms, %d errors", $3, $4, $5, $7 + $8 + $9 + $10 + $11 }' "$res/r.$1")"
+}
+consents() { # the consents the seed's post-call names, so its score is that of store A
+    curl -sf "$base/v1/consents" -H "$(auth)" -H "$json" -o /dev/null -d '{"consent_id":"cst_lx8k7n3f4g5h6j7k","phone":"+15551234567","calling_entity":"Acme Insurance LLC","type":"prior_express_written","scope":["ai_voice","telemarketing"],"captured_at":"2026-04-01T12:00:00Z"}'
+    curl -sf "$base/v1/capture-verbal" -H "$(auth)" -H "$json" -o /dev/null -d '{"consent_id":"cst_lx8ka1b2c3d4e5f6","call_id":"call_xyz789","phone":"+15551234567","calling_entity":"Acme Insurance LLC","captured_at":"2026-04-10T15:44:00Z","transcript":"Yes, I agree.","agent_disclosure_text":"May we text you about your policy?","consent_scope":["ai_sms"]}'
+}
+if [ "$PG" = 1 ]; then
+    say "PostgreSQL (a throwaway cluster; one, then two instances)"
+    pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/callproof-bench-pg.XXXXXX")
+    pg_url=$(scripts/pg_cluster.sh start "$pg_dir" | tail -n 1) || { say "bench: no PostgreSQL cluster"; exit 1; }
+    pg_v=$(psql "$pg_url" -Atc 'SHOW server_version' | cut -d' ' -f1)
+    for n in 1 2; do
+        psql "$pg_url" -qc "CREATE SCHEMA bench$n" >/dev/null
+        export CALLPROOF_DATABASE="$pg_url?options=-csearch_path%3Dbench$n"
+        new_store "$work/p$n"
+        server_start "$work/p$n"
+        pid1=$pid base1=$base log1=$log
+        export BENCH_TOKEN="$token"
+        consents
+        if [ "$n" = 1 ]; then
+            measure pg1.create create_call.lua "$base" cp
+            measure pg1.postcall post_call.lua "$base" cp
+        else
+            server_start "$work/p$n"
+            pid2=$pid base2=$base log2=$log
+            measure2 pg2.create create_call.lua
+            measure2 pg2.postcall post_call.lua
+            cat "$log1.err" "$log2.err" | grep -c 'integrates the log now' >"$res/pg2.leaders" || true
+        fi
+        # The log's size under its latest checkpoint: every seal answered 201 is in it.
+        curl -sf "$base1/v1/log/checkpoint" | sed -n 2p >"$res/pg$n.logsize" || true
+        if [ "$n" = 1 ]; then
+            stop_store P1
+        else
+            pid=$pid2 log=$log2 && stop_store P2b
+            pid=$pid1 log=$log1 && stop_store P2a
+        fi
+        unset CALLPROOF_DATABASE
+    done
+    scripts/pg_cluster.sh destroy "$pg_dir" >/dev/null 2>&1 || true
+    pg_dir=
+fi
+
 # ---- a 200 MB recording through one server: memory ----
 if [ "$REC_MB" -gt 0 ]; then
     say "recording memory ($REC_MB MB)"
@@ -334,6 +405,8 @@ WRK_THREADS='$WRK_THREADS'
 MID='$MID'
 BIG='$BIG'
 REC_MB='$REC_MB'
+PG='$PG'
+pg_v='${pg_v:-}'
 PROF='$PROF'
 date_utc='$(date -u '+%Y-%m-%d %H:%M')'
 elapsed_s='$((t_end - t_start))'

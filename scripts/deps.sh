@@ -6,7 +6,8 @@
 #   scripts/deps.sh          build + run dependencies
 #   scripts/deps.sh test     ... plus what `make test` needs (its short fuzzing pass too)
 #   scripts/deps.sh fuzz     ... plus what `make fuzz` needs (clang with libFuzzer)
-#   scripts/deps.sh bench    build + run dependencies plus what `make bench` needs: wrk, nginx
+#   scripts/deps.sh bench    build + run dependencies plus what `make bench` needs: wrk, nginx,
+#                            postgresql
 #                            (the light flavour, unless an nginx is installed), perf, curl, python3
 set -eu
 
@@ -23,7 +24,7 @@ if [ "${1:-}" = "test" ] || [ "${1:-}" = "fuzz" ]; then
     pkgs="$pkgs clang libclang-rt-14-dev"
 fi
 if [ "${1:-}" = "bench" ]; then
-    pkgs="$pkgs wrk curl python3 linux-perf"
+    pkgs="$pkgs wrk curl python3 linux-perf postgresql"
     # Any of Debian's nginx flavours will do; the bench runs it with its own config file.
     command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || pkgs="$pkgs nginx-light"
 fi
