@@ -13,12 +13,17 @@
 //  - Idempotency-Keys hold across instances: the same key and body sent to both at once yields
 //    one call or one bundle, and both answers carry it;
 //  - the lease moves: when the instance integrating the log stops, the other takes over and
-//    post-calls on it still return covered by a checkpoint.
+//    post-calls on it still return covered by a checkpoint;
+//  - another store in another schema of the same database has its own log and lease;
+//  - with the lease held elsewhere and never used, a post-call still answers 201 after its
+//    bounded wait (the leaf is sequenced), its export answers 503 + Retry-After until a
+//    checkpoint covers it, and once the lease is free the instance takes it and integrates.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { ON_PG, SLOW, VALID_CALL, startServer, api, tempDir, rmTemp, assertCleanExit } from './lib.mjs';
+import { spawn } from 'node:child_process';
+import { ON_PG, SLOW, VALID_CALL, startServer, api, tempDir, rmTemp, assertCleanExit, databaseFor, waitFor } from './lib.mjs';
 import { SPKI_ED25519, sha256, leafHash, verifyInclusion, verifyConsistency } from './tlog.mjs';
 
 const PER_INSTANCE = 500;
@@ -42,6 +47,7 @@ before(async () => {
 after(async () => {
   await a?.kill();
   await b?.kill();
+  await c?.kill();
   if (dir) rmTemp(dir);
 });
 
@@ -248,5 +254,75 @@ test('when the instance holding the lease stops, the other integrates', { skip, 
     assert.ok(cp.size > r.json.log_index, `leaf ${r.json.log_index} covered (size ${cp.size})`);
   }
   assert.match(other.stderr(), /this instance integrates the log now/, 'the other instance took the lease');
-  await assertCleanExit(other);
+  survivor = other; // still holding its store's lease for the next test
+});
+
+/** A psql session holding the log lease of the store at url (what a stuck instance would do);
+ * resolves once it holds it. release() ends the session. */
+async function holdLease(url) {
+  const p = spawn('psql', [url, '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.setEncoding('utf8');
+  p.stdout.on('data', (d) => { out += d; });
+  p.stdin.write("SELECT 'held' FROM (SELECT pg_advisory_lock((x'63706c65'::bigint << 32) | 'log_lease'::regclass::oid::bigint)) x;\n");
+  await waitFor(() => out.includes('held'), { what: 'the psql session holding the lease' });
+  return {
+    release: () => new Promise((r) => {
+      if (p.exitCode !== null || p.signalCode !== null) return r();
+      p.on('exit', r);
+      p.stdin.end();
+    }),
+  };
+}
+
+let c;
+let cDir;
+let cToken;
+let survivor; // the instance left running by the takeover test
+test('a store in another schema of the same database has its own log and its own lease', { skip, timeout: 120000 * SLOW }, async () => {
+  cDir = tempDir('callproof-scale-c-');
+  c = await startServer({ dataDir: cDir });
+  cToken = c.token;
+  const r = await api(c.base, cToken).post('/v1/post-call', { ...SEAL, call_id: 'other_store_0' });
+  const j = JSON.parse(await r.text());
+  assert.equal(r.status, 201, JSON.stringify(j));
+  assert.equal(j.log_index, 0, 'its own log starts at 0');
+  const note = await checkpointNote(c.base);
+  assert.match(note, /\n1\n/, 'covered by its own checkpoint of size 1');
+  assert.match(c.stderr(), /this instance integrates the log now/, 'it took its own lease');
+  assert.ok(survivor?.isRunning(), 'while an instance of the first store held that store\'s lease');
+  await assertCleanExit(survivor);
+});
+
+test('lease held elsewhere: post-call answers after its bounded wait, the export is 503 until the lease frees and the log is integrated', { skip, timeout: 120000 * SLOW }, async () => {
+  await assertCleanExit(c);
+  const lease = await holdLease(databaseFor(cDir));
+  let released = false;
+  try {
+    c = await startServer({ dataDir: cDir });
+    const r = await api(c.base, cToken).post('/v1/post-call', { ...SEAL, call_id: 'other_store_1' });
+    const j = JSON.parse(await r.text());
+    assert.equal(r.status, 201, JSON.stringify(j));
+    assert.equal(j.log_index, 1, 'sequenced after the first');
+    assert.match(c.stderr(), /leaf 1 not yet under a checkpoint/, 'the wait ended without a checkpoint, and says so');
+    const x = await fetch(`${c.base}/e/${j.evidence_bundle_id}.json`);
+    const body = await x.text();
+    assert.equal(x.status, 503, body);
+    assert.equal(x.headers.get('retry-after'), '1');
+    assert.match(body, /"code":"unavailable"/);
+    assert.match(body, /log index 1/);
+    await lease.release();
+    released = true;
+    const ok = await waitFor(async () => {
+      const y = await fetch(`${c.base}/e/${j.evidence_bundle_id}.json`);
+      const t = await y.text();
+      return y.status === 200 ? JSON.parse(t) : null;
+    }, { what: 'the export once the lease is free', timeoutMs: 15000 * SLOW, intervalMs: 100 });
+    assert.equal(ok.log.tree_size, 2);
+    assert.equal(ok.log.leaf_index, 1);
+  } finally {
+    if (!released) await lease.release();
+  }
+  await assertCleanExit(c);
+  rmTemp(cDir);
 });

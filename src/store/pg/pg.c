@@ -69,8 +69,11 @@
  * and the log's integration lease (see "the shared log" below). */
 #define MIGRATE_LOCK_KEY "6370726f6f66"
 #define WRITERS_LOCK_KEY "637077726974"
-#define LOG_LOCK_KEY "63706c6f6773"
-#define LEASE_LOCK_KEY "63706c656173"
+/* The log's locks are per callproof store, not per database: several stores may live in one
+ * database (one schema each), so their keys hold the OID of a table of the store's schema. */
+#define LOG_LOCK_KEY "((x'63706c67'::bigint << 32) | 'log_leaves'::regclass::oid::bigint)"
+#define LEASE_LOCK_KEY "((x'63706c65'::bigint << 32) | 'log_lease'::regclass::oid::bigint)"
+#define LOG_CHANNEL "'callproof_log_' || 'log_leaves'::regclass::oid::text"
 #define MAX_PARAMS 40
 
 enum stmt_id {
@@ -257,7 +260,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_LEASE_BUMP] = "UPDATE log_lease SET epoch = epoch + 1, acquired_at = $1, renewed_at = $1 "
                       "WHERE id = 1 RETURNING epoch",
     [ST_LEASE_FENCE] = "UPDATE log_lease SET renewed_at = $2 WHERE id = 1 AND epoch = $1",
-    [ST_LOG_NOTIFY] = "SELECT pg_notify('callproof_log', $1)",
+    [ST_LOG_NOTIFY] = "SELECT pg_notify(" LOG_CHANNEL ", $1)",
     [ST_BUNDLE_RETENTION] = "SELECT coalesce(max(retention_until), 0) FROM bundles "
                             "WHERE tenant_id = $1 AND call_id = $2",
     [ST_BUNDLE_DELETE] = "DELETE FROM bundles WHERE tenant_id = $1 AND id = $2",
@@ -297,7 +300,7 @@ struct pg_conn {
     bool conflicted; /* the last statement failed with a serialization failure or deadlock */
     bool log_locked; /* holds the log lock (LOG_LOCK_KEY) */
     bool leased;     /* holds the integration lease (LEASE_LOCK_KEY) in this session */
-    bool listening;  /* LISTEN callproof_log ran in this session */
+    bool listening;  /* LISTEN on the log's channel ran in this session */
 };
 
 static const struct cp_store_ops pg_ops;
@@ -1914,7 +1917,7 @@ pg_checkpoint_get(struct cp_store_conn *cc, int64_t size, struct cp_arena *arena
  * connection kept for it. Taking the lease bumps log_lease.epoch; each integration checks in
  * its own transaction that its epoch is still the newest (the fence), so a process that lost
  * its lease without noticing (a paused process, a dropped connection) cannot write after a
- * successor started. NOTIFY callproof_log ('s' leaves sealed, 'c' checkpoint signed) wakes
+ * successor started. NOTIFY callproof_log_<oid> ('s' leaves sealed, 'c' checkpoint signed) wakes
  * the leader and the instances whose post-call waits for its checkpoint. */
 
 /* Run an advisory lock function outside a transaction: ONE, NONE when pg_try_* found it
@@ -1946,7 +1949,7 @@ pg_log_lock(struct cp_store_conn *cc)
     CP_ASSERT(!c->in_txn && !c->log_locked);
     if (PQstatus(c->db) != CONNECTION_OK && !reconnect(c))
         return unavailable(c);
-    enum cp_qs qs = advisory(c, "SELECT pg_advisory_lock(x'" LOG_LOCK_KEY "'::bigint)", "log lock");
+    enum cp_qs qs = advisory(c, "SELECT pg_advisory_lock(" LOG_LOCK_KEY ")", "log lock");
     c->log_locked = qs == CP_QS_ONE;
     return qs;
 }
@@ -1959,7 +1962,7 @@ pg_log_unlock(struct cp_store_conn *cc)
         return;
     c->log_locked = false;
     if (PQstatus(c->db) == CONNECTION_OK)
-        exec_simple(c->db, "SELECT pg_advisory_unlock(x'" LOG_LOCK_KEY "'::bigint)", NULL);
+        exec_simple(c->db, "SELECT pg_advisory_unlock(" LOG_LOCK_KEY ")", NULL);
 }
 
 static void pg_lease_release(struct cp_store_conn *cc);
@@ -1972,8 +1975,7 @@ pg_lease_acquire(struct cp_store_conn *cc, int64_t *out_epoch)
     if (PQstatus(c->db) != CONNECTION_OK && !reconnect(c))
         return unavailable(c);
     if (!c->leased) {
-        enum cp_qs qs =
-            advisory(c, "SELECT pg_try_advisory_lock(x'" LEASE_LOCK_KEY "'::bigint)", "lease");
+        enum cp_qs qs = advisory(c, "SELECT pg_try_advisory_lock(" LEASE_LOCK_KEY ")", "lease");
         if (qs != CP_QS_ONE)
             return qs;
         c->leased = true;
@@ -1995,7 +1997,7 @@ pg_lease_release(struct cp_store_conn *cc)
         return;
     c->leased = false;
     if (PQstatus(c->db) == CONNECTION_OK)
-        exec_simple(c->db, "SELECT pg_advisory_unlock(x'" LEASE_LOCK_KEY "'::bigint)", NULL);
+        exec_simple(c->db, "SELECT pg_advisory_unlock(" LEASE_LOCK_KEY ")", NULL);
 }
 
 static enum cp_qs
@@ -2041,7 +2043,13 @@ pg_log_wait(struct cp_store_conn *cc, int timeout_ms, unsigned *out_kinds)
     if (PQstatus(c->db) != CONNECTION_OK && !reconnect(c))
         return unavailable(c);
     if (!c->listening) {
-        if (!exec_simple(c->db, "LISTEN callproof_log", NULL))
+        /* LISTEN takes a name, not an expression: the channel of this store's schema. */
+        PGresult *r = NULL;
+        char sql[96] = "";
+        if (exec_simple(c->db, "SELECT " LOG_CHANNEL, &r) && PQntuples(r) == 1)
+            snprintf(sql, sizeof(sql), "LISTEN %s", PQgetvalue(r, 0, 0));
+        PQclear(r);
+        if (sql[0] == '\0' || !exec_simple(c->db, sql, NULL))
             return unavailable(c);
         c->listening = true;
     }
