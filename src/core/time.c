@@ -58,24 +58,27 @@ civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 }
 
 /*
- * Floor division by a positive divisor: C's '/' truncates toward zero, and negating first
- * (the obvious fix) overflows for INT64_MIN.
+ * Split ms into whole seconds (rounded down) and days, with the remainders in range. C's '/'
+ * truncates toward zero, so a negative remainder borrows one from the quotient; negating ms
+ * first (the obvious fix) or multiplying the quotient back (q * 1000) overflows near
+ * INT64_MIN.
  */
-static int64_t
-floor_div(int64_t a, int64_t d)
-{
-    int64_t q = a / d;
-    return (a % d < 0) ? q - 1 : q;
-}
-
 static void
 split(int64_t ms, int64_t *y, unsigned *mo, unsigned *d, unsigned *h, unsigned *mi, unsigned *s,
       unsigned *milli)
 {
-    int64_t secs = floor_div(ms, 1000);
-    *milli = (unsigned)(ms - secs * 1000);
-    int64_t days = floor_div(secs, 86400);
-    unsigned rem = (unsigned)(secs - days * 86400);
+    int64_t secs = ms / 1000, r_ms = ms % 1000;
+    if (r_ms < 0) {
+        secs--;
+        r_ms += 1000;
+    }
+    *milli = (unsigned)r_ms;
+    int64_t days = secs / 86400, r_s = secs % 86400;
+    if (r_s < 0) {
+        days--;
+        r_s += 86400;
+    }
+    unsigned rem = (unsigned)r_s;
     civil_from_days(days, y, mo, d);
     *h = rem / 3600;
     *mi = rem / 60 % 60;

@@ -255,13 +255,16 @@ test_write__integers(void **state)
     expect_int(INT64_MIN);
     expect_int(INT64_MIN + 1);
     expect_int(INT64_MAX);
-    for (int64_t p = 1, k = 0; k < 19; k++, p *= 10) {
+    int64_t p = 1;
+    for (int k = 0; k < 19; k++) { /* 10^0 .. 10^18 */
         expect_int(p);
         expect_int(p - 1);
         expect_int(p + 1);
         expect_int(-p);
         expect_int(-p + 1);
         expect_int(-p - 1);
+        if (k < 18)
+            p *= 10;
     }
     for (int i = 0; i < 100000; i++) {
         uint64_t r = rng();
