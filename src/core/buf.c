@@ -39,27 +39,9 @@ cp_buf_reserve(struct cp_buf *b, size_t extra)
 }
 
 void
-cp_buf_append(struct cp_buf *b, const void *p, size_t n)
-{
-    cp_buf_reserve(b, n);
-    if (n > 0)
-        memcpy(b->data + b->len, p, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-void
 cp_buf_puts(struct cp_buf *b, const char *s)
 {
     cp_buf_append(b, s, strlen(s));
-}
-
-void
-cp_buf_putc(struct cp_buf *b, char c)
-{
-    cp_buf_reserve(b, 1);
-    b->data[b->len++] = c;
-    b->data[b->len] = '\0';
 }
 
 void

@@ -5,7 +5,6 @@
  */
 #include "core/time.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -58,14 +57,28 @@ civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
     *y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
+/*
+ * Split ms into whole seconds (rounded down) and days, with the remainders in range. C's '/'
+ * truncates toward zero, so a negative remainder borrows one from the quotient; negating ms
+ * first (the obvious fix) or multiplying the quotient back (q * 1000) overflows near
+ * INT64_MIN.
+ */
 static void
 split(int64_t ms, int64_t *y, unsigned *mo, unsigned *d, unsigned *h, unsigned *mi, unsigned *s,
       unsigned *milli)
 {
-    int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-    *milli = (unsigned)(ms - secs * 1000);
-    int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-    unsigned rem = (unsigned)(secs - days * 86400);
+    int64_t secs = ms / 1000, r_ms = ms % 1000;
+    if (r_ms < 0) {
+        secs--;
+        r_ms += 1000;
+    }
+    *milli = (unsigned)r_ms;
+    int64_t days = secs / 86400, r_s = secs % 86400;
+    if (r_s < 0) {
+        days--;
+        r_s += 86400;
+    }
+    unsigned rem = (unsigned)r_s;
     civil_from_days(days, y, mo, d);
     *h = rem / 3600;
     *mi = rem / 60 % 60;
@@ -79,14 +92,47 @@ year4(int64_t y)
     return y < 0 ? 0u : y > 9999 ? 9999u : (unsigned)y;
 }
 
+/* Two decimal digits of v (0..99) at p. */
+static void
+put2(char *p, unsigned v)
+{
+    p[0] = (char)('0' + v / 10);
+    p[1] = (char)('0' + v % 10);
+}
+
+/*
+ * "YYYY-MM-DDTHH:MM:SS" into out (19 bytes, no NUL). Written digit by digit: this runs for
+ * every timestamp of every reply, and snprintf took several hundred instructions per call.
+ * Every field is already in range (month 1..12, day 1..31, hour 0..23, ...), so two digits
+ * each always suffice.
+ */
+static void
+put_date_time(char *out, int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s)
+{
+    unsigned yy = year4(y);
+    put2(out, yy / 100);
+    put2(out + 2, yy % 100);
+    out[4] = '-';
+    put2(out + 5, mo);
+    out[7] = '-';
+    put2(out + 8, d);
+    out[10] = 'T';
+    put2(out + 11, h);
+    out[13] = ':';
+    put2(out + 14, mi);
+    out[16] = ':';
+    put2(out + 17, s);
+}
+
 void
 cp_time_format_iso(int64_t ms, char out[CP_TIME_ISO_LEN])
 {
     int64_t y;
     unsigned mo, d, h, mi, s, milli;
     split(ms, &y, &mo, &d, &h, &mi, &s, &milli);
-    snprintf(out, CP_TIME_ISO_LEN, "%04u-%02u-%02uT%02u:%02u:%02uZ", year4(y), mo % 100, d % 100,
-             h % 100, mi % 100, s % 100);
+    put_date_time(out, y, mo, d, h, mi, s);
+    out[19] = 'Z';
+    out[20] = '\0';
 }
 
 void
@@ -95,8 +141,12 @@ cp_time_format_iso_ms(int64_t ms, char out[CP_TIME_ISO_MS_LEN])
     int64_t y;
     unsigned mo, d, h, mi, s, milli;
     split(ms, &y, &mo, &d, &h, &mi, &s, &milli);
-    snprintf(out, CP_TIME_ISO_MS_LEN, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", year4(y), mo % 100,
-             d % 100, h % 100, mi % 100, s % 100, milli % 1000);
+    put_date_time(out, y, mo, d, h, mi, s);
+    out[19] = '.';
+    out[20] = (char)('0' + milli / 100);
+    put2(out + 21, milli % 100);
+    out[23] = 'Z';
+    out[24] = '\0';
 }
 
 /* Read exactly n decimal digits. */

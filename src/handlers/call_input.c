@@ -5,10 +5,10 @@
  */
 #include "handlers/call_input.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/util.h"
 #include "handlers/call_json.h"
 #include "json/spec.h"
 #include "json/write.h"
@@ -90,9 +90,17 @@ turns_write(const cJSON *arr, const char *field, struct cp_jw *w, struct cp_erro
         return cp_error_set(err, CP_ERR_INVALID_FIELD, field,
                             "Field '%s' may have at most %d items.", field, TURNS_MAX);
     int i = 0;
+    size_t field_len = strlen(field);
+    CP_ASSERT(field_len + CP_JW_INT_MAX + 3 <= 96);
     for (const cJSON *it = arr->child; it != NULL; it = it->next, i++) {
+        /* "field[i]", written by hand: this runs for every turn of every body. */
         char path[96];
-        snprintf(path, sizeof(path), "%s[%d]", field, i);
+        memcpy(path, field, field_len);
+        size_t len = field_len;
+        path[len++] = '[';
+        len += cp_jw_format_int(i, path + len);
+        path[len++] = ']';
+        path[len] = '\0';
         if (!cJSON_IsObject(it))
             return cp_error_set(err, CP_ERR_INVALID_FIELD, path, "Field '%s' must be an object.",
                                 path);
@@ -369,8 +377,8 @@ cp_call_input_parse(const cJSON *body, enum cp_call_input_mode mode, struct cp_a
     };
     if (agent != NULL && cp_jspec_parse(agent, agent_spec, "agent", err) != CP_OK)
         return err->code;
-    if (out->metadata != NULL &&
-        cp_call_metadata_parse(out->metadata, "metadata", arena, err) == NULL)
+    if (out->metadata != NULL && (out->metadata_json = cp_call_metadata_parse(
+                                      out->metadata, "metadata", arena, err)) == NULL)
         return err->code;
     const cJSON *to_check[2] = {turns, out->turns_append};
     const char *names[2] = {"transcript_objects", "transcript_objects_append"};
@@ -429,8 +437,10 @@ static enum cp_err
 apply_metadata(const struct cp_call_input *in, struct cp_call *call, struct cp_arena *arena,
                struct cp_error *err)
 {
-    if (in->mode == CP_CALL_CREATE) { /* stored as sent */
-        call->metadata_json = cp_call_metadata_parse(in->metadata, "metadata", arena, err);
+    if (in->mode == CP_CALL_CREATE) { /* stored as sent, serialised when it was checked */
+        call->metadata_json = in->metadata_json != NULL
+                                  ? in->metadata_json
+                                  : cp_call_metadata_parse(in->metadata, "metadata", arena, err);
         return call->metadata_json ? CP_OK : err->code;
     }
     /* RFC 7396: merge into what is stored (or an empty object). */

@@ -21,6 +21,7 @@ struct cp_call_input {
     unsigned long sent; /* bit per field (enum in call_input.c) */
     unsigned long null; /* sent as JSON null */
     const cJSON *metadata;
+    const char *metadata_json;      /* metadata, validated and serialised (arena) */
     const char *turns_replace_json; /* transcript_objects, validated and re-serialized */
     const cJSON *turns_append;      /* transcript_objects_append, validated */
 };

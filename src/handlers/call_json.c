@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "json/spec.h"
+#include "json/stored.h"
 
 const char *
 cp_call_costs_parse(const cJSON *costs, struct cp_arena *a, struct cp_error *err)
@@ -160,22 +161,78 @@ static const char empty_costs[] =
  * call_tag, call_id_full, sip_trunk_id) as null when the tenant never set them, so every
  * documented field is present.
  */
+static const char *const metadata_documented[] = {"rule_id", "call_tag", "call_id_full",
+                                                  "sip_trunk_id"};
+#define N_DOCUMENTED (sizeof(metadata_documented) / sizeof(metadata_documented[0]))
+
+/* The general path: parse the stored object with cJSON and write it again member by member. */
 static void
-write_metadata_ovia(struct cp_jw *w, const char *stored)
+write_metadata_ovia_cjson(struct cp_jw *w, const char *stored)
 {
-    static const char *const documented[] = {"rule_id", "call_tag", "call_id_full", "sip_trunk_id"};
-    cp_jw_key(w, "metadata");
-    cJSON *meta = stored ? cJSON_Parse(stored) : NULL; /* our own serialization */
+    cJSON *meta = stored ? cJSON_Parse(stored) : NULL;
     cp_jw_obj_begin(w);
-    for (size_t i = 0; i < sizeof(documented) / sizeof(documented[0]); i++)
-        if (cJSON_GetObjectItemCaseSensitive(meta, documented[i]) == NULL)
-            cp_jw_knull(w, documented[i]);
+    for (size_t i = 0; i < N_DOCUMENTED; i++)
+        if (cJSON_GetObjectItemCaseSensitive(meta, metadata_documented[i]) == NULL)
+            cp_jw_knull(w, metadata_documented[i]);
     for (const cJSON *m = meta ? meta->child : NULL; m != NULL; m = m->next) {
         cp_jw_key(w, m->string);
         cp_jw_cjson(w, m);
     }
     cp_jw_obj_end(w);
     cJSON_Delete(meta);
+}
+
+/*
+ * The same bytes without a tree, when the stored text is in our writer's canonical form (it
+ * always is, unless written by something else): one pass finds which documented keys are
+ * there, then the stored members are copied after the missing ones. False: not canonical,
+ * nothing written.
+ */
+static bool
+write_metadata_ovia_raw(struct cp_jw *w, const char *stored)
+{
+    size_t len = strlen(stored);
+    struct cp_jstored s;
+    cp_jstored_init(&s, stored, len);
+    bool present[N_DOCUMENTED] = {false};
+    if (!cp_jstored_byte(&s, '{'))
+        return false;
+    bool empty = cp_jstored_byte(&s, '}');
+    while (!empty) {
+        const char *key;
+        size_t key_len;
+        if (!cp_jstored_string(&s, &key, &key_len) || !cp_jstored_byte(&s, ':') ||
+            !cp_jstored_value(&s, 1))
+            return false;
+        /* Canonical keys are escaped only where they must be, so bytes compare as names do. */
+        for (size_t i = 0; i < N_DOCUMENTED; i++)
+            if (key_len == strlen(metadata_documented[i]) + 2 &&
+                memcmp(key + 1, metadata_documented[i], key_len - 2) == 0)
+                present[i] = true;
+        if (cp_jstored_byte(&s, ','))
+            continue;
+        if (!cp_jstored_byte(&s, '}'))
+            return false;
+        break;
+    }
+    if (!cp_jstored_at_end(&s))
+        return false;
+    cp_jw_obj_begin(w);
+    for (size_t i = 0; i < N_DOCUMENTED; i++)
+        if (!present[i])
+            cp_jw_knull(w, metadata_documented[i]);
+    if (!empty)
+        cp_jw_raw_members(w, stored + 1, len - 2); /* the members, between the braces */
+    cp_jw_obj_end(w);
+    return true;
+}
+
+static void
+write_metadata_ovia(struct cp_jw *w, const char *stored)
+{
+    cp_jw_key(w, "metadata");
+    if (stored == NULL || !write_metadata_ovia_raw(w, stored))
+        write_metadata_ovia_cjson(w, stored);
 }
 
 static void
@@ -190,12 +247,105 @@ write_tristate(struct cp_jw *w, enum cp_tristate t)
 enum turn_style { TURNS_OVIA, TURNS_CC };
 
 /*
- * Transcript turns are stored as [{"role","text","at_ms"}] (callproof's own serialization, so
- * the parse cannot fail on valid data); each face shows them its way: Ovia {role, content,
- * timestamp: date-time}, contact center {role, text, timestamp: "HH:MM:SS" from call start}.
+ * A contact-center turn offset, "HH:MM:SS" from the call's start (negative counts as 0; hours
+ * keep growing past 99), as cp_call_format_offset writes it, written by hand because every
+ * turn of every listed call has one.
  */
 static void
-write_turns(struct cp_jw *w, const struct cp_call *c, enum turn_style style)
+write_offset(struct cp_jw *w, int64_t offset_ms)
+{
+    int64_t s = offset_ms < 0 ? 0 : offset_ms / 1000;
+    char out[CP_JW_INT_MAX + 8];
+    size_t n = 0;
+    out[n++] = '"';
+    int64_t h = s / 3600;
+    if (h < 10)
+        out[n++] = '0';
+    n += cp_jw_format_int(h, out + n);
+    unsigned mi = (unsigned)(s / 60 % 60), sec = (unsigned)(s % 60);
+    out[n++] = ':';
+    out[n++] = (char)('0' + mi / 10);
+    out[n++] = (char)('0' + mi % 10);
+    out[n++] = ':';
+    out[n++] = (char)('0' + sec / 10);
+    out[n++] = (char)('0' + sec % 10);
+    out[n++] = '"';
+    cp_jw_raw(w, out, n);
+}
+
+/* One turn in the face's shape, from its parts: role and text as JSON tokens (or NULL). */
+static void
+write_turn(struct cp_jw *w, const struct cp_call *c, enum turn_style style, const char *role,
+           size_t role_len, const char *text, size_t text_len, int64_t at_ms)
+{
+    cp_jw_obj_begin(w);
+    cp_jw_key(w, "role");
+    if (role != NULL)
+        cp_jw_raw(w, role, role_len);
+    else
+        cp_jw_null(w);
+    cp_jw_key(w, style == TURNS_OVIA ? "content" : "text");
+    cp_jw_raw(w, text, text_len);
+    if (style == TURNS_OVIA) {
+        cp_jw_ktime(w, "timestamp", at_ms);
+    } else if (at_ms != 0 && c->started_ms != 0) {
+        cp_jw_key(w, "timestamp");
+        write_offset(w, at_ms - c->started_ms);
+    } else {
+        cp_jw_knull(w, "timestamp");
+    }
+    cp_jw_obj_end(w);
+}
+
+/*
+ * The turns straight from their stored text, which callproof's writer made in exactly this
+ * form: [{"role":"agent"|null,"text":"...","at_ms":123|null},...]. Role and text are copied
+ * as the tokens they are (json/stored.h: canonical tokens are what re-escaping would give).
+ * False, with the writer and its buffer as they were, on anything else.
+ */
+static bool
+write_turns_raw(struct cp_jw *w, const struct cp_call *c, enum turn_style style)
+{
+    struct cp_jstored s;
+    cp_jstored_init(&s, c->turns_json, strlen(c->turns_json));
+    struct cp_jw saved = *w;
+    size_t saved_len = w->out->len;
+    if (!cp_jstored_byte(&s, '['))
+        return false;
+    cp_jw_arr_begin(w);
+    bool ok = true;
+    if (!cp_jstored_byte(&s, ']')) {
+        do {
+            const char *role = NULL, *text;
+            size_t role_len = 0, text_len;
+            int64_t at_ms = 0;
+            ok = cp_jstored_lit(&s, "{\"role\":", 8) &&
+                 (cp_jstored_lit(&s, "null", 4) || cp_jstored_string(&s, &role, &role_len)) &&
+                 cp_jstored_lit(&s, ",\"text\":", 8) && cp_jstored_string(&s, &text, &text_len) &&
+                 cp_jstored_lit(&s, ",\"at_ms\":", 9) &&
+                 (cp_jstored_lit(&s, "null", 4) || cp_jstored_int(&s, &at_ms)) &&
+                 cp_jstored_byte(&s, '}');
+            if (ok)
+                write_turn(w, c, style, role, role_len, text, text_len, at_ms);
+        } while (ok && cp_jstored_byte(&s, ','));
+        ok = ok && cp_jstored_byte(&s, ']');
+    }
+    if (!ok || !cp_jstored_at_end(&s)) {
+        saved.out->len = saved_len;
+        saved.out->data[saved_len] = '\0';
+        *w = saved;
+        return false;
+    }
+    cp_jw_arr_end(w);
+    return true;
+}
+
+/*
+ * The general path for stored turns in any other form: parse them with cJSON (a parse that
+ * fails writes no turns) and write each with what it has.
+ */
+static void
+write_turns_cjson(struct cp_jw *w, const struct cp_call *c, enum turn_style style)
 {
     cp_jw_arr_begin(w);
     cJSON *turns = c->turns_json ? cJSON_Parse(c->turns_json) : NULL;
@@ -211,9 +361,8 @@ write_turns(struct cp_jw *w, const struct cp_call *c, enum turn_style style)
         if (style == TURNS_OVIA) {
             cp_jw_ktime(w, "timestamp", at_ms);
         } else if (at_ms != 0 && c->started_ms != 0) {
-            char off[24];
-            cp_call_format_offset(at_ms - c->started_ms, off);
-            cp_jw_kstr(w, "timestamp", off);
+            cp_jw_key(w, "timestamp");
+            write_offset(w, at_ms - c->started_ms);
         } else {
             cp_jw_knull(w, "timestamp");
         }
@@ -221,6 +370,18 @@ write_turns(struct cp_jw *w, const struct cp_call *c, enum turn_style style)
     }
     cJSON_Delete(turns);
     cp_jw_arr_end(w);
+}
+
+/*
+ * Transcript turns are stored as [{"role","text","at_ms"}] (callproof's own serialization);
+ * each face shows them its way: Ovia {role, content, timestamp: date-time}, contact center
+ * {role, text, timestamp: "HH:MM:SS" from call start}.
+ */
+static void
+write_turns(struct cp_jw *w, const struct cp_call *c, enum turn_style style)
+{
+    if (c->turns_json == NULL || !write_turns_raw(w, c, style))
+        write_turns_cjson(w, c, style);
 }
 
 void

@@ -562,31 +562,34 @@ key_ref_cmp(const void *a, const void *b)
 }
 
 /*
- * Reject an object that repeats a key. Keys are compared after unescaping ("a" and "\u0061"
- * are the same key), which is how every consumer will see them. Small objects are checked
- * pairwise; large ones are sorted, because a 1 MB body of distinct keys would otherwise cost
- * ~10^10 comparisons. Either way the reported key is the first repetition in document order.
+ * The first key of obj that repeats an earlier one, in document order, or NULL. Keys are
+ * compared after unescaping ("a" and "\u0061" are the same key), which is how every consumer
+ * will see them. Small objects are checked pairwise; large ones are sorted, because a 1 MB
+ * body of distinct keys would otherwise cost ~10^10 comparisons. *out_oom is set if the sort
+ * could not get memory.
  */
-static enum cp_err
-check_duplicates(const cJSON *obj, struct path *p, struct cp_error *err)
+static const char *
+find_duplicate(const cJSON *obj, bool *out_oom)
 {
     size_t n = 0;
     for (const cJSON *c = obj->child; c != NULL; c = c->next)
         n++;
     if (n < 2)
-        return CP_OK;
+        return NULL;
     if (n <= 16) {
         for (const cJSON *b = obj->child->next; b != NULL; b = b->next) {
             for (const cJSON *a = obj->child; a != b; a = a->next) {
                 if (strcmp(a->string, b->string) == 0)
-                    return duplicate_error(p, b->string, err);
+                    return b->string;
             }
         }
-        return CP_OK;
+        return NULL;
     }
     struct key_ref *refs = malloc(n * sizeof(*refs));
-    if (refs == NULL)
-        return cp_error_set(err, CP_ERR_INTERNAL, NULL, "The server ran out of memory.");
+    if (refs == NULL) {
+        *out_oom = true;
+        return NULL;
+    }
     size_t k = 0;
     for (const cJSON *c = obj->child; c != NULL; c = c->next, k++)
         refs[k] = (struct key_ref){c->string, k};
@@ -600,48 +603,80 @@ check_duplicates(const cJSON *obj, struct path *p, struct cp_error *err)
         }
     }
     free(refs);
-    if (key != NULL)
-        return duplicate_error(p, key, err);
-    return CP_OK;
+    return key;
+}
+
+/*
+ * Where the walk is: the key (in an object) or index (in an array) of each level from the root
+ * down. Building the "costs.details.llm" string at every step cost a snprintf per value of
+ * every body; the trail is only turned into that string when there is an error to report.
+ */
+struct trail {
+    const char *key[CP_JSON_MAX_DEPTH + 2];
+    long index[CP_JSON_MAX_DEPTH + 2];
+    size_t depth;
+};
+
+/* The path of the trail's current position, exactly as pushing each level in turn makes it
+ * (cut short the same way when it does not fit). */
+static void
+trail_path(const struct trail *t, struct path *p)
+{
+    p->s[0] = '\0';
+    p->len = 0;
+    for (size_t i = 0; i < t->depth; i++)
+        path_push(p, t->key[i], t->index[i]);
 }
 
 /* The checks that need the decoded tree. Recursion is bounded by CP_JSON_MAX_DEPTH. */
 static enum cp_err
-walk(const cJSON *item, struct path *p, struct cp_error *err)
+walk(const cJSON *item, struct trail *t, struct cp_error *err)
 {
+    struct path p;
     if (cJSON_IsNumber(item)) {
         /* The pre-scan saw a well-formed number, but 1e400 still overflows to infinity. */
-        if (!isfinite(item->valuedouble))
-            return cp_error_set(err, CP_ERR_INVALID_JSON, p->s,
-                                "The number at '%s' is too large to represent.", p->s);
+        if (!isfinite(item->valuedouble)) {
+            trail_path(t, &p);
+            return cp_error_set(err, CP_ERR_INVALID_JSON, p.s,
+                                "The number at '%s' is too large to represent.", p.s);
+        }
         /* Whatever its spelling (9007199254740993.0, 1e300), an integral value from 2^53 up
          * cannot be kept exactly: doubles skip integers there, and 2^53 itself is where
          * 2^53 + 1 lands. The bound is I-JSON's (RFC 7493): +-(2^53 - 1). */
         double v = item->valuedouble;
-        if (v == floor(v) && fabs(v) >= (double)CP_JSON_MAX_SAFE_INT)
-            return cp_error_set(err, CP_ERR_INVALID_JSON, p->s,
+        if (v == floor(v) && fabs(v) >= (double)CP_JSON_MAX_SAFE_INT) {
+            trail_path(t, &p);
+            return cp_error_set(err, CP_ERR_INVALID_JSON, p.s,
                                 "The number at '%s' is an integral value beyond +-(2^53-1) and "
                                 "cannot be stored exactly.",
-                                p->s);
+                                p.s);
+        }
         return CP_OK;
     }
     bool is_obj = cJSON_IsObject(item);
     if (!is_obj && !cJSON_IsArray(item))
         return CP_OK;
     if (is_obj) {
-        enum cp_err e = check_duplicates(item, p, err);
-        if (e != CP_OK)
-            return e;
+        bool oom = false;
+        const char *dup = find_duplicate(item, &oom);
+        if (oom)
+            return cp_error_set(err, CP_ERR_INTERNAL, NULL, "The server ran out of memory.");
+        if (dup != NULL) {
+            trail_path(t, &p);
+            return duplicate_error(&p, dup, err);
+        }
     }
+    CP_ASSERT(t->depth < sizeof(t->key) / sizeof(t->key[0]));
+    size_t level = t->depth++;
     long index = 0;
     for (const cJSON *c = item->child; c != NULL; c = c->next, index++) {
-        size_t saved = p->len;
-        path_push(p, is_obj ? c->string : NULL, index);
-        enum cp_err e = walk(c, p, err);
-        path_pop(p, saved);
+        t->key[level] = is_obj ? c->string : NULL;
+        t->index[level] = index;
+        enum cp_err e = walk(c, t, err);
         if (e != CP_OK)
             return e;
     }
+    t->depth--;
     return CP_OK;
 }
 
@@ -696,8 +731,8 @@ cp_json_parse_object(const char *buf, size_t len, struct cp_error *out_err)
         cJSON_Delete(root);
         return NULL;
     }
-    struct path p = {.s = "", .len = 0};
-    if (walk(root, &p, out_err) != CP_OK) {
+    struct trail t = {.depth = 0};
+    if (walk(root, &t, out_err) != CP_OK) {
         cJSON_Delete(root);
         return NULL;
     }

@@ -40,6 +40,13 @@ invalid(struct cp_error *err, const char *path, const char *want)
     return cp_error_set(err, CP_ERR_INVALID_FIELD, path, "Field '%s' must be %s.", path, want);
 }
 
+static enum cp_err
+invalid_at(struct cp_error *err, const char *prefix, const struct cp_jspec *f, const char *want)
+{
+    char path[PATH_CAP];
+    return invalid(err, field_path(path, prefix, f->name), want);
+}
+
 /*
  * Bounds as they are written in a spec: min == max == 0 means "no range" (so a spec may leave
  * them out), and INT64_MIN / INT64_MAX leave one side open.
@@ -145,9 +152,10 @@ count_children(const cJSON *item)
     return n;
 }
 
-/* Check one present, non-null value against its spec entry and store it. */
+/* Check one present, non-null value against its spec entry and store it. The field's path is
+ * only put together (prefix.name) when there is an error to name it in. */
 static enum cp_err
-parse_value(const cJSON *v, const struct cp_jspec *f, const char *path, struct cp_error *err)
+parse_value(const cJSON *v, const struct cp_jspec *f, const char *prefix, struct cp_error *err)
 {
     char want[WANT_CAP];
     const char *bad;
@@ -155,12 +163,12 @@ parse_value(const cJSON *v, const struct cp_jspec *f, const char *path, struct c
     switch (f->type) {
     case CP_JT_STRING:
         if (!cJSON_IsString(v))
-            return invalid(err, path, "a string");
+            return invalid_at(err, prefix, f, "a string");
         if (!check_size(want, sizeof(want), strlen(v->valuestring), f->min, f->max, "a string",
                         "of", "byte"))
-            return invalid(err, path, want);
+            return invalid_at(err, prefix, f, want);
         if (f->check != NULL && (bad = f->check(v->valuestring)) != NULL)
-            return invalid(err, path, bad);
+            return invalid_at(err, prefix, f, bad);
         if (f->out != NULL)
             *(const char **)f->out = v->valuestring;
         return CP_OK;
@@ -168,7 +176,7 @@ parse_value(const cJSON *v, const struct cp_jspec *f, const char *path, struct c
         int64_t i;
         if (!cp_json_get_int(v, &i) || !in_int_range(i, f->min, f->max)) {
             want_int(want, sizeof(want), f->min, f->max);
-            return invalid(err, path, want);
+            return invalid_at(err, prefix, f, want);
         }
         if (f->out != NULL)
             *(int64_t *)f->out = i;
@@ -179,7 +187,7 @@ parse_value(const cJSON *v, const struct cp_jspec *f, const char *path, struct c
         if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
             (ranged && (v->valuedouble < f->dmin || v->valuedouble > f->dmax))) {
             want_number(want, sizeof(want), f->dmin, f->dmax);
-            return invalid(err, path, want);
+            return invalid_at(err, prefix, f, want);
         }
         if (f->out != NULL)
             *(double *)f->out = v->valuedouble;
@@ -187,7 +195,7 @@ parse_value(const cJSON *v, const struct cp_jspec *f, const char *path, struct c
     }
     case CP_JT_BOOL:
         if (!cJSON_IsBool(v))
-            return invalid(err, path, "true or false");
+            return invalid_at(err, prefix, f, "true or false");
         if (f->out != NULL)
             *(bool *)f->out = cJSON_IsTrue(v);
         return CP_OK;
@@ -196,10 +204,10 @@ parse_value(const cJSON *v, const struct cp_jspec *f, const char *path, struct c
         bool is_obj = f->type == CP_JT_OBJECT;
         const char *what = is_obj ? "an object" : "an array";
         if (is_obj ? !cJSON_IsObject(v) : !cJSON_IsArray(v))
-            return invalid(err, path, what);
+            return invalid_at(err, prefix, f, what);
         if (!check_size(want, sizeof(want), count_children(v), f->min, f->max, what,
                         is_obj ? "with" : "of", is_obj ? "member" : "element"))
-            return invalid(err, path, want);
+            return invalid_at(err, prefix, f, want);
         if (f->out != NULL)
             *(const cJSON **)f->out = v;
         return CP_OK;
@@ -207,7 +215,7 @@ parse_value(const cJSON *v, const struct cp_jspec *f, const char *path, struct c
     case CP_JT_TIME: {
         int64_t ms;
         if (!cJSON_IsString(v) || !cp_time_parse_iso(v->valuestring, &ms))
-            return invalid(err, path, "an ISO 8601 date-time such as 2026-04-10T15:42:00Z");
+            return invalid_at(err, prefix, f, "an ISO 8601 date-time such as 2026-04-10T15:42:00Z");
         if (f->out != NULL)
             *(int64_t *)f->out = ms;
         return CP_OK;
@@ -222,10 +230,10 @@ parse_value(const cJSON *v, const struct cp_jspec *f, const char *path, struct c
         }
         if (!cJSON_IsString(v) || f->choices[k] == NULL) {
             want_enum(want, sizeof(want), f->choices);
-            return invalid(err, path, want);
+            return invalid_at(err, prefix, f, want);
         }
         if (f->check != NULL && (bad = f->check(v->valuestring)) != NULL)
-            return invalid(err, path, bad);
+            return invalid_at(err, prefix, f, bad);
         if (f->out != NULL)
             *(const char **)f->out = v->valuestring;
         return CP_OK;
@@ -238,15 +246,26 @@ parse_value(const cJSON *v, const struct cp_jspec *f, const char *path, struct c
     return cp_error_set(err, CP_ERR_INTERNAL, NULL, "The server failed.");
 }
 
+/* Inline first-byte test: most names differ there, and strcmp is a call. */
+static bool
+name_eq(const char *a, const char *b)
+{
+    return a[0] == b[0] && strcmp(a, b) == 0;
+}
+
 static const struct cp_jspec *
 spec_find(const struct cp_jspec *spec, const char *name)
 {
     for (const struct cp_jspec *f = spec; f->name != NULL; f++) {
-        if (strcmp(f->name, name) == 0)
+        if (name_eq(f->name, name))
             return f;
     }
     return NULL;
 }
+
+/* Specs up to this many entries remember each entry's member in one pass over the object;
+ * longer ones (none today) look each member up by name. */
+#define FOUND_CAP 64
 
 enum cp_err
 cp_jspec_parse(const cJSON *obj, const struct cp_jspec *spec, const char *path_prefix,
@@ -263,19 +282,28 @@ cp_jspec_parse(const cJSON *obj, const struct cp_jspec *spec, const char *path_p
                                 "The request body must be a JSON object.");
         return invalid(out_err, path_prefix, "an object");
     }
+    size_t n_spec = 0;
+    while (spec[n_spec].name != NULL)
+        n_spec++;
+    /* found[i]: the first member named like spec[i] (the parser refuses repeated keys). */
+    const cJSON *found[FOUND_CAP] = {NULL};
+    bool mapped = n_spec <= FOUND_CAP;
     /* Undeclared input is refused before anything is read, so nothing half-applies it. */
     for (const cJSON *m = obj->child; m != NULL; m = m->next) {
         if (CP_BUG(m->string == NULL))
             return cp_error_set(out_err, CP_ERR_INTERNAL, NULL, "The server failed.");
-        if (spec_find(spec, m->string) == NULL) {
+        const struct cp_jspec *f = spec_find(spec, m->string);
+        if (f == NULL) {
             field_path(path, path_prefix, m->string);
             return cp_error_set(out_err, CP_ERR_UNKNOWN_FIELD, path,
                                 "Field '%s' is not accepted by this endpoint.", path);
         }
+        if (mapped && found[f - spec] == NULL)
+            found[f - spec] = m;
     }
     for (const struct cp_jspec *f = spec; f->name != NULL; f++) {
         /* Case-sensitive: cJSON_GetObjectItem would let "Type" fill "type". */
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, f->name);
+        const cJSON *v = mapped ? found[f - spec] : cJSON_GetObjectItemCaseSensitive(obj, f->name);
         bool required = (f->flags & CP_JF_REQUIRED) != 0;
         if (v == NULL) {
             if (!required)
@@ -299,7 +327,7 @@ cp_jspec_parse(const cJSON *obj, const struct cp_jspec *spec, const char *path_p
             return cp_error_set(out_err, CP_ERR_INVALID_FIELD, path, "Field '%s' may not be null.",
                                 path);
         }
-        enum cp_err e = parse_value(v, f, field_path(path, path_prefix, f->name), out_err);
+        enum cp_err e = parse_value(v, f, path_prefix, out_err);
         if (e != CP_OK)
             return e;
     }

@@ -19,6 +19,8 @@
 #include "core/buf.h"
 
 #define CP_JW_MAX_DEPTH 32
+#define CP_JW_INT_MAX 20    /* "-9223372036854775808" */
+#define CP_JW_DOUBLE_MAX 32 /* "-1.2345678901234567e-308" and room to spare */
 
 struct cp_jw {
     struct cp_buf *out;
@@ -37,14 +39,22 @@ void cp_jw_str(struct cp_jw *w, const char *s); /* NULL writes null */
 void cp_jw_strn(struct cp_jw *w, const char *s, size_t n);
 void cp_jw_int(struct cp_jw *w, int64_t v);
 void cp_jw_double(struct cp_jw *w, double v); /* shortest round-trip form; non-finite -> null */
+/* The text cp_jw_int / cp_jw_double write, into out (no NUL); returns its length. v must be
+ * finite for the double form. */
+size_t cp_jw_format_int(int64_t v, char out[CP_JW_INT_MAX]);
+size_t cp_jw_format_double(double v, char out[CP_JW_DOUBLE_MAX]);
 void cp_jw_bool(struct cp_jw *w, bool v);
 void cp_jw_null(struct cp_jw *w);
 /* Any parsed JSON value (callproof's strict parser has vetted it): integral numbers within
  * +-2^53 as integers, other numbers in their shortest round-trip form, so what a client sent
  * comes back as the same values (cJSON's own printer rounds to 15 digits). */
 void cp_jw_cjson(struct cp_jw *w, const cJSON *item);
-/* Insert already-serialised JSON (e.g. a stored object) as one value. */
+/* Insert already-serialised JSON (e.g. a stored object) as one value. The caller vouches for
+ * it: nothing is checked (json/stored.h checks text that might not be ours). */
 void cp_jw_raw(struct cp_jw *w, const char *json, size_t n);
+/* Insert already-serialised members ("\"a\":1,\"b\":[]", the inside of an object) into the
+ * open object, after a comma if it has members already; n == 0 writes nothing. */
+void cp_jw_raw_members(struct cp_jw *w, const char *members, size_t n);
 /* Convenience: key + value. */
 void cp_jw_kstr(struct cp_jw *w, const char *key, const char *s);
 void cp_jw_kint(struct cp_jw *w, const char *key, int64_t v);
