@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -341,14 +342,30 @@ cp_cli_serve(int argc, char **argv)
         fflush(stdout);
     }
 
+    /* Every second: after a second without a new request, give the memory kept for speed
+     * back (the store's page caches, then malloc's free pages), once per idle spell; every
+     * MAINTENANCE_EVERY_S, the maintenance. */
     int sig = 0;
+    int64_t seen = -1, next_maintenance = cp_time_mono_ms() + MAINTENANCE_EVERY_S * 1000;
+    bool trimmed = false;
     for (;;) {
-        struct timespec tick = {MAINTENANCE_EVERY_S, 0};
+        struct timespec tick = {1, 0};
         sig = sigtimedwait(&sigs, NULL, &tick);
         if (sig == SIGTERM || sig == SIGINT)
             break;
-        if (sig < 0 && errno == EAGAIN)
+        int64_t n = cp_server_requests(srv);
+        if (n != seen) {
+            seen = n;
+            trimmed = false;
+        } else if (!trimmed) {
+            cp_store_trim(store);
+            malloc_trim(0);
+            trimmed = true;
+        }
+        if (cp_time_mono_ms() >= next_maintenance) {
             maintenance(store, &cfg);
+            next_maintenance = cp_time_mono_ms() + MAINTENANCE_EVERY_S * 1000;
+        }
     }
     cp_log(CP_LOG_INFO, "received %s: draining (up to %llds)",
            sig == SIGTERM ? "SIGTERM" : "SIGINT", (long long)cfg.shutdown_timeout_s);

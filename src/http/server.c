@@ -60,6 +60,7 @@ struct cp_server {
     struct MHD_Daemon *daemon;
     struct cp_app *app;
     atomic_int in_flight;
+    atomic_llong requests; /* begun since start */
     atomic_int open_conns; /* connections MHD holds (notify STARTED minus CLOSED) */
     int listen_fd;         /* ours until MHD_quiesce_daemon hands it back, or until stop */
     bool ipv6;
@@ -148,6 +149,7 @@ uri_log(void *cls, const char *uri, struct MHD_Connection *con)
     cr->req.start_us = cp_time_mono_us();
     cr->deadline_mono_ms = cp_time_mono_ms() + srv->app->cfg->body_timeout_s * 1000;
     atomic_fetch_add(&srv->in_flight, 1);
+    atomic_fetch_add(&srv->requests, 1);
     return cr;
 }
 
@@ -695,6 +697,12 @@ cp_server_quiesce(struct cp_server *s)
         close(fd);
         s->listen_fd = -1;
     }
+}
+
+int64_t
+cp_server_requests(struct cp_server *s)
+{
+    return atomic_load(&s->requests);
 }
 
 bool

@@ -28,6 +28,8 @@ bool cp_server_run(struct cp_server *s, struct cp_error *out_err);
 void cp_server_quiesce(struct cp_server *s);
 /* Wait until no request is in flight or timeout_ms passed. True if idle. */
 bool cp_server_wait_idle(struct cp_server *s, int64_t timeout_ms);
+/* Requests begun since the server started (a counter to notice that it was idle). */
+int64_t cp_server_requests(struct cp_server *s);
 /* Stop the daemon (closing every connection), close the socket, free s. NULL ok. */
 void cp_server_stop(struct cp_server *s);
 

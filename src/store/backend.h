@@ -14,6 +14,8 @@ struct cp_store_backend {
     void (*close)(void *state);
     struct cp_store_conn *(*conn_open)(void *state, struct cp_error *out_err);
     void (*conn_close)(struct cp_store_conn *c);
+    /* Give back the memory an idle connection keeps for speed (page cache); NULL: none. */
+    void (*conn_trim)(struct cp_store_conn *c);
 };
 
 extern const struct cp_store_backend cp_store_sqlite_backend;

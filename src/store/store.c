@@ -169,6 +169,17 @@ cp_store_inject_faults(struct cp_store *s)
 }
 
 void
+cp_store_trim(struct cp_store *s)
+{
+    if (s->backend->conn_trim == NULL)
+        return;
+    pthread_mutex_lock(&s->lock);
+    for (struct cp_store_conn *c = s->free_list; c != NULL; c = c->next_free)
+        s->backend->conn_trim(c);
+    pthread_mutex_unlock(&s->lock);
+}
+
+void
 cp_store_release(struct cp_store_conn *c)
 {
     if (c == NULL)

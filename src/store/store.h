@@ -390,6 +390,11 @@ const char *cp_store_url_redact(const char *url, char *out, size_t n);
 /* The schema version the database is at after opening. */
 int cp_store_schema_version(const struct cp_store *s);
 
+/* The server is idle: connections in the pool give back the memory they keep for speed (SQLite's
+ * page caches); the next requests read from the OS's cache again. Connections in use are left
+ * alone. */
+void cp_store_trim(struct cp_store *s);
+
 /* Take a connection from the pool (opening one if none is free). NULL + *out_err on failure. */
 struct cp_store_conn *cp_store_acquire(struct cp_store *s, struct cp_error *out_err);
 /* Return a connection to the pool (rolls back an open transaction). NULL ok. */

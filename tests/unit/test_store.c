@@ -2009,6 +2009,38 @@ test_store__lost_connection_is_unavailable_then_resumes(void **state)
     cp_arena_reset(&ar);
 }
 
+/* An idle server gives back the pages its SQLite connections cache (cp_store_trim): after a
+ * read that filled the cache, trimming the pool frees that memory. */
+static void
+test_store__trim_frees_idle_page_caches(void **state)
+{
+    (void)state;
+    int64_t t = tenant("t-trim");
+    begin(true);
+    for (int i = 0; i < 2000; i++) {
+        struct cp_call c;
+        cp_call_init(&c);
+        cp_uuid_v7(cp_time_now_ms() + i, c.id);
+        c.tenant_id = t;
+        c.from_number = "+15551234567";
+        c.to_number = "+15557654321";
+        c.transcript = "agent: hello, this is a long enough transcript to fill some pages of the "
+                       "cache when two thousand calls are read back";
+        c.created_ms = c.updated_ms = 1;
+        assert_int_equal(OPS->call_insert(conn, &c), CP_QS_ONE);
+    }
+    commit();
+    cp_store_release(conn); /* into the pool, its cache full */
+    conn = NULL;
+    sqlite3_int64 full = sqlite3_memory_used();
+    cp_store_trim(store);
+    sqlite3_int64 trimmed = sqlite3_memory_used();
+    assert_true(trimmed < full - 256 * 1024); /* the pages of 2,000 calls, at least */
+    struct cp_error err;
+    conn = cp_store_acquire(store, &err);
+    assert_non_null(conn);
+}
+
 /* SQLite: one process owns the database, so the log is integrated by each batch (the log
  * hook), not by a lease holder: the shared-log operations are absent. */
 static void
@@ -2121,6 +2153,7 @@ main(void)
         CONTRACT_TESTS,
         cmocka_unit_test(test_store__list_filters_use_indexes),
         cmocka_unit_test(test_store__sqlite_log_is_not_shared),
+        cmocka_unit_test(test_store__trim_frees_idle_page_caches),
     };
     const struct CMUnitTest pg_tests[] = {
         CONTRACT_TESTS,

@@ -505,6 +505,13 @@ sq_conn_open(void *state, struct cp_error *out_err)
     return &c->head;
 }
 
+/* Each connection keeps up to cache_size (2 MB) of pages; idle, they are only memory. */
+static void
+sq_conn_trim(struct cp_store_conn *cc)
+{
+    sqlite3_db_release_memory(sq(cc)->db);
+}
+
 static void
 sq_conn_close(struct cp_store_conn *cc)
 {
@@ -1784,4 +1791,5 @@ const struct cp_store_backend cp_store_sqlite_backend = {
     .close = sq_close,
     .conn_open = sq_conn_open,
     .conn_close = sq_conn_close,
+    .conn_trim = sq_conn_trim,
 };
