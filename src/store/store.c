@@ -41,6 +41,11 @@ struct cp_store {
     bool inject_faults;
     /* The group-commit queue: its head is the leader, running a batch from the front. */
     pthread_mutex_t wq_lock;
+    /* The connection every batch runs on (opened by the first leader; only the leader of the
+     * moment uses it). One connection for all writes keeps the pages they touch in one cache:
+     * SQLite must re-read from the WAL every page another connection changed, and batches run
+     * on whichever connection their leader came with re-read most of their pages. */
+    struct cp_store_conn *writer;
     struct write_job *wq_head, *wq_tail;
     struct cp_store_stats stats; /* under wq_lock */
     cp_txn_fn log_hook;          /* see cp_store_set_log_hook */
@@ -90,6 +95,10 @@ cp_store_close(struct cp_store *s)
         struct cp_store_conn *c = s->free_list;
         s->free_list = c->next_free;
         s->backend->conn_close(c);
+        s->n_open--;
+    }
+    if (s->writer != NULL) {
+        s->backend->conn_close(s->writer);
         s->n_open--;
     }
     if (s->n_open != 0)
@@ -166,6 +175,32 @@ cp_store_inject_faults(struct cp_store *s)
     for (struct cp_store_conn *c = s->free_list; c != NULL; c = c->next_free)
         cp_store_fault_wrap(c);
     pthread_mutex_unlock(&s->lock);
+    pthread_mutex_lock(&s->wq_lock);
+    if (s->writer != NULL)
+        cp_store_fault_wrap(s->writer);
+    pthread_mutex_unlock(&s->wq_lock);
+}
+
+/* The batch connection, opened on first use by a leader (so only by one thread at a time).
+ * NULL if it cannot be opened: the leader then runs the batch on its own connection. */
+static struct cp_store_conn *
+writer_conn(struct cp_store *s)
+{
+    if (s->writer != NULL)
+        return s->writer;
+    struct cp_error err;
+    struct cp_store_conn *w = s->backend->conn_open(s->state, &err);
+    if (w == NULL)
+        return NULL;
+    w->store = s;
+    w->next_free = NULL;
+    pthread_mutex_lock(&s->lock);
+    s->n_open++;
+    if (s->inject_faults)
+        cp_store_fault_wrap(w);
+    pthread_mutex_unlock(&s->lock);
+    s->writer = w;
+    return w;
 }
 
 void
@@ -177,6 +212,10 @@ cp_store_trim(struct cp_store *s)
     for (struct cp_store_conn *c = s->free_list; c != NULL; c = c->next_free)
         s->backend->conn_trim(c);
     pthread_mutex_unlock(&s->lock);
+    pthread_mutex_lock(&s->wq_lock);
+    if (s->writer != NULL && s->wq_head == NULL) /* no batch is running on it */
+        s->backend->conn_trim(s->writer);
+    pthread_mutex_unlock(&s->wq_lock);
 }
 
 void
@@ -386,8 +425,9 @@ run_write(struct cp_store_conn *c, bool log, cp_txn_fn fn, void *cls)
         size_t n = 0;
         for (struct write_job *j = &me; j != NULL && n < CP_STORE_MAX_BATCH; j = j->next)
             batch[n++] = j;
+        struct cp_store_conn *w = writer_conn(s);
         pthread_mutex_unlock(&s->wq_lock);
-        run_batch(c, batch, n);
+        run_batch(w != NULL ? w : c, batch, n);
         pthread_mutex_lock(&s->wq_lock);
         s->wq_head = batch[n - 1]->next;
         if (s->wq_head == NULL)
