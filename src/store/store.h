@@ -412,8 +412,9 @@ typedef enum cp_qs (*cp_txn_fn)(struct cp_store_conn *c, void *cls);
  * commit, each inside its own savepoint, then wakes the others with their results. A function
  * that returns ABORT or SOFT is undone alone (SOFT runs it again); a HARD failure or a failed
  * commit fails every function of the batch. A caller returns only after the commit that holds
- * its writes, so success still means "on disk". fn runs on the leader's connection and
- * thread: it must use only the connection it is given and its cls.
+ * its writes, so success still means "on disk". fn runs on the leader's thread, on the store's
+ * one writer connection (so the pages writes touch stay in one cache), not the caller's: it
+ * must use only the connection it is given and its cls.
  *
  * fn may be called more than once, so it must not have effects outside the transaction other
  * than overwriting its own outputs. Returns fn's final status (>= 0 on commit).
