@@ -337,7 +337,10 @@ proof_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
     bool ok = p->consistency ? (p->a >= 1 && p->a <= p->b && p->b <= size)
                              : (p->a < p->b && p->b <= size);
     if (!ok) {
-        cp_reply_err(t->rep, CP_ERR_BAD_QUERY, NULL,
+        /* The parameter at fault: the larger one past the log, else the smaller one. */
+        const char *field =
+            p->consistency ? (p->b > size ? "second" : "first") : (p->b > size ? "size" : "index");
+        cp_reply_err(t->rep, CP_ERR_BAD_QUERY, field,
                      p->consistency ? "Need 1 <= first <= second <= the log size (%lld)."
                                     : "Need index < size <= the log size (%lld).",
                      (long long)size);
