@@ -125,10 +125,10 @@ test('an empty log has no checkpoint (404) and no proofs (400 bad_query)', async
   const r = await fetch(`${srv.base}/v1/log/checkpoint`);
   assert.equal(r.status, 404);
   assertErrorBody(await r.text(), 'not_found');
-  for (const q of ['inclusion?index=0&size=1', 'consistency?first=1&second=1']) {
+  for (const [q, field] of [['inclusion?index=0&size=1', 'size'], ['consistency?first=1&second=1', 'second']]) {
     const x = await fetch(`${srv.base}/v1/log/proof/${q}`);
     assert.equal(x.status, 400, q);
-    assertErrorBody(await x.text(), 'bad_query', { fieldOptional: true });
+    assertErrorBody(await x.text(), 'bad_query', { field }); // the parameter past the log
   }
   key = (await getJson(srv.base, '/v1/keys')).keys[0];
   origin = (await getJson(srv.base, '/v1/keys')).log_origin;
