@@ -350,7 +350,7 @@ open_db(const char *path, struct cp_error *out_err)
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
     if (exec_sql(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                     "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY;") != SQLITE_OK) {
+                     "PRAGMA foreign_keys=ON;") != SQLITE_OK) {
         cp_error_set(out_err, CP_ERR_UNAVAILABLE, "database",
                      "Cannot configure SQLite database %s: %s", path, sqlite3_errmsg(db));
         sqlite3_close(db);
