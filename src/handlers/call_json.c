@@ -273,6 +273,21 @@ write_offset(struct cp_jw *w, int64_t offset_ms)
     cp_jw_raw(w, out, n);
 }
 
+/* A turn's "timestamp": an instant (Ovia), or the offset from the call's start (contact
+ * center; null when either time is unknown). */
+static void
+write_turn_time(struct cp_jw *w, const struct cp_call *c, enum turn_style style, int64_t at_ms)
+{
+    if (style == TURNS_OVIA) {
+        cp_jw_ktime(w, "timestamp", at_ms);
+    } else if (at_ms != 0 && c->started_ms != 0) {
+        cp_jw_key(w, "timestamp");
+        write_offset(w, at_ms - c->started_ms);
+    } else {
+        cp_jw_knull(w, "timestamp");
+    }
+}
+
 /* One turn in the face's shape, from its parts: role and text as JSON tokens (or NULL). */
 static void
 write_turn(struct cp_jw *w, const struct cp_call *c, enum turn_style style, const char *role,
@@ -286,14 +301,7 @@ write_turn(struct cp_jw *w, const struct cp_call *c, enum turn_style style, cons
         cp_jw_null(w);
     cp_jw_key(w, style == TURNS_OVIA ? "content" : "text");
     cp_jw_raw(w, text, text_len);
-    if (style == TURNS_OVIA) {
-        cp_jw_ktime(w, "timestamp", at_ms);
-    } else if (at_ms != 0 && c->started_ms != 0) {
-        cp_jw_key(w, "timestamp");
-        write_offset(w, at_ms - c->started_ms);
-    } else {
-        cp_jw_knull(w, "timestamp");
-    }
+    write_turn_time(w, c, style, at_ms);
     cp_jw_obj_end(w);
 }
 
@@ -358,14 +366,7 @@ write_turns_cjson(struct cp_jw *w, const struct cp_call *c, enum turn_style styl
         cp_jw_kstr(w, "role", cJSON_IsString(role) ? role->valuestring : NULL);
         cp_jw_kstr(w, style == TURNS_OVIA ? "content" : "text",
                    cJSON_IsString(text) ? text->valuestring : "");
-        if (style == TURNS_OVIA) {
-            cp_jw_ktime(w, "timestamp", at_ms);
-        } else if (at_ms != 0 && c->started_ms != 0) {
-            cp_jw_key(w, "timestamp");
-            write_offset(w, at_ms - c->started_ms);
-        } else {
-            cp_jw_knull(w, "timestamp");
-        }
+        write_turn_time(w, c, style, at_ms);
         cp_jw_obj_end(w);
     }
     cJSON_Delete(turns);
