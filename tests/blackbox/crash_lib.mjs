@@ -38,7 +38,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { startServer, cli, VALID_CALL, SLOW, BIN, sleep } from './lib.mjs';
 import { SEED, WRITTEN, VERBAL } from './econsent_seed.mjs';
-import { SPKI_ED25519, sha256, leafHash, mth, verifyInclusion, verifyConsistency } from './tlog.mjs';
+import { SPKI_ED25519, sha256, leafHash, mth, verifyInclusion, verifyConsistency, openCheckpoint } from './tlog.mjs';
 
 /** A small seedable PRNG (mulberry32). A seed fixes the kill delays; the operation mix also depends on timing. */
 export function rng(seed) {
@@ -142,30 +142,6 @@ async function checkpointText(base) {
   if (r.status === 404) return null; // empty log
   assert.equal(r.status, 200, r.text);
   return r.text;
-}
-
-/** Parse a checkpoint note and verify its signature by the log key: {size, root}. */
-function openCheckpoint(note, origin, pk) {
-  const cut = note.lastIndexOf('\n\n');
-  assert.ok(cut > 0 && note.endsWith('\n'), `a signed note: ${JSON.stringify(note)}`);
-  const text = note.slice(0, cut + 1);
-  const [o, sizeText, rootB64] = text.split('\n');
-  assert.equal(o, origin, 'checkpoint origin');
-  assert.match(sizeText, /^[1-9]\d*$/);
-  const keyId = sha256(origin, Buffer.from([0x0a, 0x01]), pk).subarray(0, 4);
-  const pub = crypto.createPublicKey({ key: Buffer.concat([SPKI_ED25519, pk]), format: 'der', type: 'spki' });
-  let ok = 0;
-  for (const l of note.slice(cut + 2, -1).split('\n')) {
-    const m = /^\u2014 (\S+) (\S+)$/.exec(l);
-    assert.ok(m, `signature line ${JSON.stringify(l)}`);
-    const blob = Buffer.from(m[2], 'base64');
-    if (m[1] === origin && blob.subarray(0, 4).equals(keyId)) {
-      assert.ok(crypto.verify(null, Buffer.from(text, 'utf8'), pub, blob.subarray(4)), 'checkpoint signature verifies');
-      ok++;
-    }
-  }
-  assert.equal(ok, 1, 'one signature by the log key');
-  return { size: Number(sizeText), root: Buffer.from(rootB64, 'base64'), note };
 }
 
 const exportLeafHash = (x) => leafHash(`callproof/evidence-leaf/v1\n${sha256(x.bundle).toString('hex')}\n${x.signature.value}\n`);

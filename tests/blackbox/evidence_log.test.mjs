@@ -19,7 +19,10 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startServer, api, assertErrorBody, assertCleanExit, cli, createKey, tempDir, rmTemp } from './lib.mjs';
-import { SPKI_ED25519, sha256, leafHash, mth, verifyInclusion, verifyConsistency } from './tlog.mjs';
+import { SPKI_ED25519, sha256, leafHash, mth, verifyInclusion, verifyConsistency, openCheckpoint as openSignedCheckpoint } from './tlog.mjs';
+
+/** A checkpoint note of this log, verified with its published key: {size, root, ...}. */
+const openCheckpoint = (note) => openSignedCheckpoint(note, origin, pk);
 
 const N = 21;
 let srv;
@@ -55,32 +58,6 @@ const CALL = Object.freeze({
 });
 
 // ---- independent Merkle and note code (node:crypto only) ----
-
-/** Parse and verify a checkpoint note with the published key: {origin, size, root}. */
-function openCheckpoint(note) {
-  const cut = note.lastIndexOf('\n\n');
-  assert.ok(cut > 0 && note.endsWith('\n'), `a signed note: ${JSON.stringify(note)}`);
-  const text = note.slice(0, cut + 1);
-  const [o, sizeText, rootB64, extra] = text.split('\n');
-  assert.equal(extra, '', 'three lines, no extension lines');
-  assert.equal(o, origin);
-  assert.match(sizeText, /^[1-9]\d*$/);
-  const keyId = sha256(origin, Buffer.from([0x0a, 0x01]), pk).subarray(0, 4);
-  const sigs = note.slice(cut + 2, -1).split('\n');
-  let ok = 0;
-  for (const l of sigs) {
-    const m = /^\u2014 (\S+) (\S+)$/.exec(l);
-    assert.ok(m, `signature line ${JSON.stringify(l)}`);
-    const blob = Buffer.from(m[2], 'base64');
-    if (m[1] === origin && blob.subarray(0, 4).equals(keyId)) {
-      const pub = crypto.createPublicKey({ key: Buffer.concat([SPKI_ED25519, pk]), format: 'der', type: 'spki' });
-      assert.ok(crypto.verify(null, Buffer.from(text, 'utf8'), pub, blob.subarray(4)), 'checkpoint signature verifies');
-      ok++;
-    }
-  }
-  assert.equal(ok, 1, 'one signature by the log key');
-  return { size: Number(sizeText), root: Buffer.from(rootB64, 'base64') };
-}
 
 /** The leaf hash of an export, computed here from its bundle and signature. */
 const exportLeafHash = (x) => leafHash(`callproof/evidence-leaf/v1\n${sha256(x.bundle).toString('hex')}\n${x.signature.value}\n`);

@@ -27,7 +27,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { startServer, api, assertCleanExit, cli, tempDir, rmTemp, BIN, SLOW } from './lib.mjs';
 import { SEED } from './econsent_seed.mjs';
-import { SPKI_ED25519, edPublic, sha256, leafHash, verifyInclusion } from './tlog.mjs';
+import { SPKI_ED25519, edPublic, sha256, leafHash, verifyInclusion, openCheckpoint } from './tlog.mjs';
 
 let srv;
 let dir;
@@ -53,34 +53,6 @@ function seedWhere(ok) {
   }
 }
 const noteKeyId = (name, raw) => sha256(name, Buffer.from([0x0a, 0x01]), raw).subarray(0, 4);
-
-/** Parse a C2SP checkpoint note; verify its signature line for (name, key). Throws on any defect. */
-function openCheckpoint(note, name, key) {
-  assert.ok(note.endsWith('\n'), 'a note ends with a newline');
-  const cut = note.lastIndexOf('\n\n');
-  assert.ok(cut > 0, 'the note has a blank line before its signatures');
-  const text = note.slice(0, cut + 1);
-  const sigLines = note.slice(cut + 2, -1).split('\n');
-  const lines = text.slice(0, -1).split('\n');
-  assert.equal(lines.length, 3, `a checkpoint of three lines, no extensions: ${JSON.stringify(text)}`);
-  const [origin, sizeText, rootB64] = lines;
-  assert.match(sizeText, /^(0|[1-9]\d*)$/, 'size: decimal, no leading zeros');
-  const root = Buffer.from(rootB64, 'base64');
-  assert.equal(root.length, 32);
-  assert.equal(root.toString('base64'), rootB64, 'root in canonical base64');
-  let verified = 0;
-  for (const l of sigLines) {
-    const m = /^\u2014 (\S+) (\S+)$/.exec(l);
-    assert.ok(m, `signature line: ${JSON.stringify(l)}`);
-    const blob = Buffer.from(m[2], 'base64');
-    if (m[1] !== name || !blob.subarray(0, 4).equals(noteKeyId(name, key))) continue;
-    assert.equal(blob.length, 68);
-    assert.ok(crypto.verify(null, Buffer.from(text, 'utf8'), edPublic(key), blob.subarray(4)), 'checkpoint signature');
-    verified++;
-  }
-  assert.ok(verified >= 1, 'signed by the key');
-  return { origin, size: Number(sizeText), root, text };
-}
 
 /** Check export x against the server key in JS alone; throws on the first defect. */
 function jsVerify(x, key = pk, origin = keys.log_origin) {

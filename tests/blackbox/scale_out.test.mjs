@@ -20,11 +20,13 @@
 //    checkpoint covers it, and once the lease is free the instance takes it and integrates.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { ON_PG, SLOW, VALID_CALL, startServer, api, tempDir, rmTemp, assertCleanExit, databaseFor, waitFor } from './lib.mjs';
-import { SPKI_ED25519, sha256, leafHash, verifyInclusion, verifyConsistency } from './tlog.mjs';
+import { sha256, leafHash, verifyInclusion, verifyConsistency, openCheckpoint as openSignedCheckpoint } from './tlog.mjs';
+
+/** A checkpoint note of this log, verified with its published key: {size, root, ...}. */
+const openCheckpoint = (note) => openSignedCheckpoint(note, origin, pk);
 
 const PER_INSTANCE = 500;
 const PARALLEL = 16; // requests in flight per instance and kind
@@ -72,20 +74,6 @@ async function checkpointNote(base) {
   const r = await fetch(`${base}/v1/log/checkpoint`);
   const text = await r.text();
   return r.status === 200 ? text : null;
-}
-
-/** Verify a checkpoint note's signature with the published key: {size, root}. */
-function openCheckpoint(note) {
-  const cut = note.lastIndexOf('\n\n');
-  assert.ok(cut > 0 && note.endsWith('\n'), `a signed note: ${JSON.stringify(note)}`);
-  const text = note.slice(0, cut + 1);
-  const [o, sizeText, rootB64] = text.split('\n');
-  assert.equal(o, origin);
-  const m = /^\u2014 (\S+) (\S+)$/.exec(note.slice(cut + 2, -1));
-  assert.ok(m && m[1] === origin, 'one signature line by the log');
-  const pub = crypto.createPublicKey({ key: Buffer.concat([SPKI_ED25519, pk]), format: 'der', type: 'spki' });
-  assert.ok(crypto.verify(null, Buffer.from(text, 'utf8'), pub, Buffer.from(m[2], 'base64').subarray(4)), 'checkpoint signature');
-  return { size: Number(sizeText), root: Buffer.from(rootB64, 'base64') };
 }
 
 const exportLeafHash = (x) => leafHash(`callproof/evidence-leaf/v1\n${sha256(x.bundle).toString('hex')}\n${x.signature.value}\n`);

@@ -1,5 +1,6 @@
 // Independent transparency-log arithmetic for the evidence suites (node:crypto only): RFC 6962
 // hashing and tree head, RFC 9162 inclusion and consistency verification, Ed25519 public keys.
+import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 
 export const SPKI_ED25519 = Buffer.from('302a300506032b6570032100', 'hex');
@@ -65,4 +66,39 @@ export function verifyConsistency(first, second, firstRoot, secondRoot, proof) {
     sn = half(sn);
   }
   return sn === 0 && fr.equals(firstRoot) && sr.equals(secondRoot);
+}
+
+/**
+ * Parse a C2SP checkpoint note of the log `origin` and verify its signature by the Ed25519
+ * public key pk (32 raw bytes); throws (an assertion) on any defect: not a signed note, not
+ * three lines, another origin, a size with leading zeros, a root not in canonical base64, a
+ * malformed signature line, no signature line by (origin, pk), or one that does not verify.
+ * Returns {origin, size, root, text, note}.
+ */
+export function openCheckpoint(note, origin, pk) {
+  assert.ok(note.endsWith('\n'), 'a note ends with a newline');
+  const cut = note.lastIndexOf('\n\n');
+  assert.ok(cut > 0, 'the note has a blank line before its signatures');
+  const text = note.slice(0, cut + 1);
+  const lines = text.slice(0, -1).split('\n');
+  assert.equal(lines.length, 3, `a checkpoint of three lines, no extensions: ${JSON.stringify(text)}`);
+  const [o, sizeText, rootB64] = lines;
+  assert.equal(o, origin, 'checkpoint origin');
+  assert.match(sizeText, /^(0|[1-9]\d*)$/, 'size: decimal, no leading zeros');
+  const root = Buffer.from(rootB64, 'base64');
+  assert.equal(root.length, 32);
+  assert.equal(root.toString('base64'), rootB64, 'root in canonical base64');
+  const keyId = sha256(origin, Buffer.from([0x0a, 0x01]), pk).subarray(0, 4);
+  let verified = 0;
+  for (const l of note.slice(cut + 2, -1).split('\n')) {
+    const m = /^\u2014 (\S+) (\S+)$/.exec(l);
+    assert.ok(m, `signature line: ${JSON.stringify(l)}`);
+    const blob = Buffer.from(m[2], 'base64');
+    if (m[1] !== origin || !blob.subarray(0, 4).equals(keyId)) continue;
+    assert.equal(blob.length, 68);
+    assert.ok(crypto.verify(null, Buffer.from(text, 'utf8'), edPublic(pk), blob.subarray(4)), 'checkpoint signature verifies');
+    verified++;
+  }
+  assert.equal(verified, 1, 'one signature by the log key');
+  return { origin, size: Number(sizeText), root, text, note };
 }
