@@ -31,6 +31,11 @@ struct cp_log_integrator {
     struct cp_store_conn *conn; /* the thread's own (shared log only) */
     pthread_t thread;
     atomic_bool stop;
+    /* Shared log: the lease epoch while this instance holds the lease (0: it does not), for
+     * the log hook, which integrates the holder's own batches; and the size that hook's batch
+     * signed, published once the batch has committed. */
+    atomic_llong epoch;
+    atomic_llong hook_size;
 
     pthread_mutex_t lock;
     pthread_cond_t covered;               /* integrated grew */
@@ -53,15 +58,44 @@ publish(struct cp_log_integrator *li, int64_t size, bool leader, int64_t signed_
     pthread_mutex_unlock(&li->lock);
 }
 
-/* ---- SQLite: integrate inside each batch ---- */
+/* ---- integrating inside a batch ---- */
 
+/* The log hook of every batch that sealed (store.h): the batch integrates the pending leaves
+ * before its commit. Always on SQLite; on a shared log only in the lease holder's process,
+ * fenced by its epoch in the same transaction (so a lease lost meanwhile costs nothing but
+ * this shortcut), and the others' post-calls wait for the holder. */
 static enum cp_qs
 hook(struct cp_store_conn *c, void *cls)
 {
     struct cp_log_integrator *li = cls;
     int64_t size = 0;
+    if (li->shared) {
+        int64_t epoch = atomic_load(&li->epoch);
+        if (epoch == 0)
+            return CP_QS_NONE;
+        enum cp_qs fq = c->ops->lease_fence(c, epoch);
+        if (fq <= 0)
+            return fq; /* fenced: the new holder integrates; or a failure */
+    }
     enum cp_qs qs = cp_evidence_log_integrate(c, li->signer, &size);
-    return qs < 0 ? qs : CP_QS_ONE;
+    if (qs == CP_QS_ONE && li->shared) {
+        enum cp_qs nq = c->ops->log_notify(c, CP_LOG_INTEGRATED);
+        if (nq < 0)
+            return nq;
+    }
+    if (qs == CP_QS_ONE)
+        atomic_store(&li->hook_size, size);
+    return qs;
+}
+
+static void publish(struct cp_log_integrator *li, int64_t size, bool leader, int64_t signed_now);
+
+static void
+hook_committed(void *cls)
+{
+    struct cp_log_integrator *li = cls;
+    if (li->shared)
+        publish(li, atomic_load(&li->hook_size), atomic_load(&li->epoch) != 0, 1);
 }
 
 /* ---- a shared log: the lease holder integrates ---- */
@@ -136,6 +170,7 @@ run(void *arg)
             if (qs == CP_QS_ONE) {
                 leader = true;
                 sealed = true;
+                atomic_store(&li->epoch, epoch);
                 cp_log(CP_LOG_INFO, "log: this instance integrates the log now (lease epoch %lld)",
                        (long long)epoch);
             }
@@ -154,6 +189,7 @@ run(void *arg)
             } else if (x.fenced || qs < 0) {
                 cp_log(CP_LOG_WARN, "log: %s; another instance may integrate",
                        x.fenced ? "this instance's lease was taken over" : "integration failed");
+                atomic_store(&li->epoch, 0);
                 c->ops->lease_release(c);
                 leader = false;
             }
@@ -175,6 +211,7 @@ run(void *arg)
         enum cp_qs wq = c->ops->log_wait(c, TICK_MS, &kinds);
         if (wq < 0) {
             leader = false; /* a lost session lost its lease with it */
+            atomic_store(&li->epoch, 0);
             struct timespec ts = {0, TICK_MS * 1000000L};
             nanosleep(&ts, NULL);
         }
@@ -185,6 +222,7 @@ run(void *arg)
                 publish(li, sz.size, false, 0);
         }
     }
+    atomic_store(&li->epoch, 0);
     c->ops->lease_release(c);
     publish(li, 0, false, 0);
     return NULL;
@@ -204,16 +242,16 @@ cp_log_integrator_start(struct cp_store *store, const struct cp_signer *signer,
     li->stats.shared = li->shared;
     pthread_mutex_init(&li->lock, NULL);
     pthread_cond_init(&li->covered, NULL);
-    if (!li->shared) {
-        cp_store_set_log_hook(store, hook, li);
+    cp_store_set_log_hook(store, hook, hook_committed, li);
+    if (!li->shared)
         return li;
-    }
     li->conn = cp_store_acquire(store, out_err);
     struct size_ctx sz = {0};
     if (li->conn == NULL || cp_store_run_alone(li->conn, false, false, size_txn, &sz) < 0) {
         if (li->conn != NULL)
             cp_error_set(out_err, CP_ERR_UNAVAILABLE, NULL,
                          "The transparency log's checkpoint could not be read.");
+        cp_store_set_log_hook(store, NULL, NULL, NULL);
         cp_store_release(li->conn);
         pthread_cond_destroy(&li->covered);
         pthread_mutex_destroy(&li->lock);
@@ -235,9 +273,8 @@ cp_log_integrator_stop(struct cp_log_integrator *li)
         atomic_store(&li->stop, true);
         pthread_join(li->thread, NULL);
         cp_store_release(li->conn);
-    } else {
-        cp_store_set_log_hook(li->store, NULL, NULL);
     }
+    cp_store_set_log_hook(li->store, NULL, NULL, NULL);
     pthread_cond_destroy(&li->covered);
     pthread_mutex_destroy(&li->lock);
     free(li);

@@ -49,6 +49,7 @@ struct cp_store {
     struct write_job *wq_head, *wq_tail;
     struct cp_store_stats stats; /* under wq_lock */
     cp_txn_fn log_hook;          /* see cp_store_set_log_hook */
+    void (*log_hook_committed)(void *cls);
     void *log_hook_cls;
 };
 
@@ -367,7 +368,7 @@ run_batch(struct cp_store_conn *c, struct write_job **jobs, size_t n)
             fail_all(jobs, n, qs, c->cause);
             return;
         }
-        bool broken = false, restart = false, logged = false;
+        bool broken = false, restart = false, logged = false, hooked = false;
         for (size_t i = 0; i < n && !broken && !restart; i++) {
             jobs[i]->qs = run_job(c, jobs[i]);
             broken = jobs[i]->qs == CP_QS_HARD;
@@ -378,6 +379,7 @@ run_batch(struct cp_store_conn *c, struct write_job **jobs, size_t n)
             qs = s->log_hook(c, s->log_hook_cls);
             broken = qs == CP_QS_HARD || qs == CP_QS_ABORT;
             restart = qs == CP_QS_SOFT;
+            hooked = qs == CP_QS_ONE;
         }
         if (broken) {
             rollback(c, log);
@@ -393,6 +395,8 @@ run_batch(struct cp_store_conn *c, struct write_job **jobs, size_t n)
         if (cq >= 0) {
             for (size_t i = 0; i < n; i++)
                 jobs[i]->cause = CP_CAUSE_OTHER;
+            if (hooked && s->log_hook_committed != NULL)
+                s->log_hook_committed(s->log_hook_cls);
             return;
         }
         if (cq == CP_QS_HARD) {
@@ -476,9 +480,10 @@ cp_store_run_alone(struct cp_store_conn *c, bool write, bool log, cp_txn_fn fn, 
 }
 
 void
-cp_store_set_log_hook(struct cp_store *s, cp_txn_fn fn, void *cls)
+cp_store_set_log_hook(struct cp_store *s, cp_txn_fn fn, void (*committed)(void *cls), void *cls)
 {
     s->log_hook = fn;
+    s->log_hook_committed = committed;
     s->log_hook_cls = cls;
 }
 

@@ -337,8 +337,9 @@ struct cp_store_ops {
      *   epoch given before, NONE when another session holds the lease. The lease lives as long
      *   as this connection's session (a lost connection loses it).
      * lease_release: give it up (no-op when not held).
-     * lease_fence: inside a write transaction, ONE while epoch is still the newest, NONE once
-     *   another process took the lease since: the caller must roll back (it was fenced off).
+     * lease_fence: inside a write transaction, on any connection, ONE while epoch is still the
+     *   newest, NONE once another session took the lease since: the caller must not integrate
+     *   (it was fenced off).
      * log_notify: inside a transaction, wake every process's log_wait once it commits; kind is
      *   CP_LOG_SEALED (leaves were appended) or CP_LOG_INTEGRATED (a checkpoint was signed).
      * log_wait: outside a transaction, wait up to timeout_ms for notifications on this
@@ -429,8 +430,11 @@ enum cp_qs cp_store_run(struct cp_store_conn *c, bool write, cp_txn_fn fn, void 
  * whole batch like a failed commit.
  */
 enum cp_qs cp_store_run_log(struct cp_store_conn *c, cp_txn_fn fn, void *cls);
-/* The hook of cp_store_run_log batches (NULL: none). Set it before the store is used. */
-void cp_store_set_log_hook(struct cp_store *s, cp_txn_fn fn, void *cls);
+/* The hook of cp_store_run_log batches (NULL: none), and what to call once a batch whose hook
+ * answered ONE (it integrated) has committed (NULL: nothing). The hook answers NONE when it
+ * had nothing to do. Set it before the store is used. */
+void cp_store_set_log_hook(struct cp_store *s, cp_txn_fn fn, void (*committed)(void *cls),
+                           void *cls);
 /* Does the backend share its log with other processes (it has the log_lock and lease_*
  * operations)? Then one of them, holding the lease, integrates; otherwise the log hook does. */
 bool cp_store_log_shared(const struct cp_store *s);

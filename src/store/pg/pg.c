@@ -2003,9 +2003,10 @@ pg_lease_release(struct cp_store_conn *cc)
 static enum cp_qs
 pg_lease_fence(struct cp_store_conn *cc, int64_t epoch)
 {
+    /* By epoch alone: any connection of the holder's process may write under its epoch (its
+     * batches integrate on the writer connection), and a session that lost the lease lost it
+     * to a successor, whose acquisition bumped the epoch. */
     struct pg_conn *c = pg(cc);
-    if (!c->leased)
-        return CP_QS_NONE; /* the session that held it is gone: so is the lease */
     struct params p = {0};
     p_int(&p, epoch);
     p_int(&p, cp_time_now_ms());
