@@ -453,6 +453,15 @@ run_write(struct cp_store_conn *c, bool log, cp_txn_fn fn, void *cls)
     return me.qs;
 }
 
+struct cp_store_conn *
+cp_store_writer_for_tests(struct cp_store *s)
+{
+    pthread_mutex_lock(&s->wq_lock);
+    struct cp_store_conn *w = writer_conn(s);
+    pthread_mutex_unlock(&s->wq_lock);
+    return w;
+}
+
 void
 cp_store_stats(struct cp_store *s, struct cp_store_stats *out)
 {

@@ -457,5 +457,8 @@ void cp_store_stats(struct cp_store *s, struct cp_store_stats *out);
 /* Tests only: wrap every connection of s, open or opened later, with the fault-injecting
  * operations of store/fault.h. */
 void cp_store_inject_faults(struct cp_store *s);
+/* Tests only: the connection every write batch runs on (opened if need be), to swap its
+ * operations while no request runs. NULL if it cannot be opened. */
+struct cp_store_conn *cp_store_writer_for_tests(struct cp_store *s);
 
 #endif

@@ -520,23 +520,20 @@ test_dispatch__failed_commit_leaves_nothing_and_no_stale_headers(void **state)
     (void)state;
     auth_headers();
     int64_t before = count_calls();
-    /* The pool hands the last released connection out first: swap its operations. */
-    struct cp_error err;
-    struct cp_store_conn *c = cp_store_acquire(fx.app.store, &err);
+    /* Writes run on the store's writer connection: swap its operations. */
+    struct cp_store_conn *c = cp_store_writer_for_tests(fx.app.store);
+    assert_non_null(c);
     const struct cp_store_ops *real = c->ops;
     failing_ops = *real;
     failing_ops.idem_put = idem_put_fails;
     c->ops = &failing_ops;
-    cp_store_release(c);
 
     struct result r;
     const char *h[] = {
         "Authorization", auth_all, "Content-Type", "application/json", "Idempotency-Key",
         "key-fail",      NULL};
     run("POST", "/api/v1/calls", h, call_body, &r);
-    c = cp_store_acquire(fx.app.store, &err);
     c->ops = real;
-    cp_store_release(c);
 
     assert_int_equal(r.status, 500);
     assert_string_equal(r.code, "internal_error");
