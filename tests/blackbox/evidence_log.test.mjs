@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startServer, api, assertErrorBody, assertCleanExit, cli, createKey, tempDir, rmTemp } from './lib.mjs';
 import { SPKI_ED25519, sha256, leafHash, mth, verifyInclusion, verifyConsistency, openCheckpoint as openSignedCheckpoint } from './tlog.mjs';
+import { SEAL_CALL } from './econsent_seed.mjs';
 
 /** A checkpoint note of this log, verified with its published key: {size, root, ...}. */
 const openCheckpoint = (note) => openSignedCheckpoint(note, origin, pk);
@@ -47,15 +48,7 @@ after(async () => {
   if (scratch) rmTemp(scratch);
 });
 
-const CALL = Object.freeze({
-  phone: '+15551234567', calling_entity: 'Acme Insurance LLC', calling_number: '+18005550100',
-  started_at: '2026-04-10T15:42:00Z', ended_at: '2026-04-10T15:46:30Z', duration_seconds: 270, outcome: 'completed',
-  ai_disclosures_made: [
-    { type: 'ai_identity', at_seconds: 1, text: 'Hi, this is an AI assistant calling on behalf of Acme Insurance.' },
-    { type: 'callback_number', at_seconds: 4, text: 'Our callback number is 800-555-0100.' },
-    { type: 'opt_out_instructions', at_seconds: 6, text: "If you'd like to opt out at any time, just say stop or press 9." },
-  ],
-});
+const CALL = SEAL_CALL;
 
 // ---- independent Merkle and note code (node:crypto only) ----
 

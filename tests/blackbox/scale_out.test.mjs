@@ -24,6 +24,7 @@ import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { ON_PG, SLOW, VALID_CALL, startServer, api, tempDir, rmTemp, assertCleanExit, databaseFor, waitFor } from './lib.mjs';
 import { sha256, leafHash, verifyInclusion, verifyConsistency, openCheckpoint as openSignedCheckpoint } from './tlog.mjs';
+import { SEAL_CALL } from './econsent_seed.mjs';
 
 /** A checkpoint note of this log, verified with its published key: {size, root, ...}. */
 const openCheckpoint = (note) => openSignedCheckpoint(note, origin, pk);
@@ -53,15 +54,7 @@ after(async () => {
   if (dir) rmTemp(dir);
 });
 
-const SEAL = Object.freeze({
-  phone: '+15551234567', calling_entity: 'Acme Insurance LLC', calling_number: '+18005550100',
-  started_at: '2026-04-10T15:42:00Z', ended_at: '2026-04-10T15:46:30Z', duration_seconds: 270, outcome: 'completed',
-  ai_disclosures_made: [
-    { type: 'ai_identity', at_seconds: 1, text: 'Hi, this is an AI assistant calling on behalf of Acme Insurance.' },
-    { type: 'callback_number', at_seconds: 4, text: 'Our callback number is 800-555-0100.' },
-    { type: 'opt_out_instructions', at_seconds: 6, text: "If you'd like to opt out at any time, just say stop or press 9." },
-  ],
-});
+const SEAL = SEAL_CALL;
 
 async function getJson(base, p, auth = true) {
   const r = await fetch(base + p, auth ? { headers: { Authorization: `Bearer ${token}` } } : {});
