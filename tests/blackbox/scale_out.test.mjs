@@ -12,6 +12,8 @@
 //  - afterwards both instances are idle (neither the lease holder nor the follower spins);
 //  - Idempotency-Keys hold across instances: the same key and body sent to both at once yields
 //    one call or one bundle, and both answers carry it;
+//  - audio uploaded through one instance downloads through the other, with a link signed by
+//    either (one URL-signing key, one recordings directory);
 //  - the lease moves: when the instance integrating the log stops, the other takes over and
 //    post-calls on it still return covered by a checkpoint;
 //  - another store in another schema of the same database has its own log and lease;
@@ -20,6 +22,7 @@
 //    checkpoint covers it, and once the lease is free the instance takes it and integrates.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { ON_PG, SLOW, VALID_CALL, startServer, api, tempDir, rmTemp, assertCleanExit, databaseFor, waitFor } from './lib.mjs';
@@ -220,6 +223,57 @@ test('the same Idempotency-Key sent to both instances at once has one effect', {
   }
   const after = (await getJson(b.base, '/api/v1/calls?page_size=1')).total_count;
   assert.equal(after - before, N, 'one call per key (10 created, 10 sealed)');
+});
+
+/** A small PCM WAV (8 kHz, 8-bit mono) of n random sample bytes. */
+function wav(n) {
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0);
+  h.writeUInt32LE(36 + n, 4);
+  h.write('WAVE', 8);
+  h.write('fmt ', 12);
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20);
+  h.writeUInt16LE(1, 22);
+  h.writeUInt32LE(8000, 24);
+  h.writeUInt32LE(8000, 28);
+  h.writeUInt16LE(1, 32);
+  h.writeUInt16LE(8, 34);
+  h.write('data', 36);
+  h.writeUInt32LE(n, 40);
+  return Buffer.concat([h, crypto.randomBytes(n)]);
+}
+
+test('audio uploaded through one instance downloads through the other, by a link either signed', { skip, timeout: 120000 * SLOW }, async () => {
+  for (const [up, down] of [[a, b], [b, a]]) {
+    const callId = `scale_rec_${up === a ? 'a' : 'b'}`;
+    let r = await post(up.base, '/api/v1/calls', { ...VALID_CALL, call_id: callId });
+    assert.equal(r.status, 201, r.text);
+    const audio = wav(20000);
+    const put = await fetch(`${up.base}/v1/calls/${callId}/recordings/r1/audio`, {
+      method: 'PUT', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'audio/wav' }, body: audio,
+    });
+    assert.equal(put.status, 201, await put.text());
+    // A link signed by the uploading instance, used on the other one (same path and query).
+    const link = (await getJson(up.base, `/api/v1/voice-calls/${callId}/recording-url`)).recordingUrl;
+    const u = new URL(link);
+    const got = await fetch(`${down.base}${u.pathname}${u.search}`);
+    assert.equal(got.status, 200, `the other instance accepts the link: ${got.status}`);
+    assert.ok(Buffer.from(await got.arrayBuffer()).equals(audio), 'the same bytes, from the shared directory');
+    // And a link the other instance signs works on the first.
+    const link2 = new URL((await getJson(down.base, `/api/v1/voice-calls/${callId}/recording-url`)).recordingUrl);
+    const back = await fetch(`${up.base}${link2.pathname}${link2.search}`);
+    assert.equal(back.status, 200);
+    await back.arrayBuffer();
+    // A tampered signature is refused on either.
+    const bad = new URL(link);
+    const sig = bad.searchParams.get('sig');
+    assert.ok(sig, `a signed link: ${link}`);
+    bad.searchParams.set('sig', (sig[0] === 'a' ? 'b' : 'a') + sig.slice(1));
+    const no = await fetch(`${down.base}${bad.pathname}${bad.search}`);
+    assert.equal(no.status, 403);
+    await no.text();
+  }
 });
 
 test('when the instance holding the lease stops, the other integrates', { skip, timeout: 120000 * SLOW }, async () => {
