@@ -329,11 +329,10 @@ proof_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
     struct proof_ctx *p = t->cls;
     /* Proofs are for trees a checkpoint signed: leaves sequenced after it have no subtree
      * hashes yet. */
-    struct cp_checkpoint cp = {0};
-    enum cp_qs qs = c->ops->checkpoint_latest(c, &t->req->arena, &cp);
+    int64_t size = 0;
+    enum cp_qs qs = cp_evidence_log_checkpointed_size(c, &size);
     if (qs < 0)
         return qs;
-    int64_t size = cp.size;
     bool ok = p->consistency ? (p->a >= 1 && p->a <= p->b && p->b <= size)
                              : (p->a < p->b && p->b <= size);
     if (!ok) {

@@ -91,17 +91,23 @@ put_inner_node(void *cls, int level, uint64_t index, const struct cp_sha256 *h)
 }
 
 enum cp_qs
-cp_evidence_log_integrate(struct cp_store_conn *c, const struct cp_signer *signer,
-                          int64_t *out_size)
+cp_evidence_log_checkpointed_size(struct cp_store_conn *c, int64_t *out_size)
 {
     struct cp_arena arena;
     cp_arena_init(&arena);
     struct cp_checkpoint cp = {0};
-    int64_t from = 0, size = 0;
     enum cp_qs qs = c->ops->checkpoint_latest(c, &arena, &cp);
-    if (qs == CP_QS_ONE)
-        from = cp.size;
+    *out_size = qs == CP_QS_ONE ? cp.size : 0;
     cp_arena_reset(&arena);
+    return qs < 0 ? qs : CP_QS_ONE;
+}
+
+enum cp_qs
+cp_evidence_log_integrate(struct cp_store_conn *c, const struct cp_signer *signer,
+                          int64_t *out_size)
+{
+    int64_t from = 0, size = 0;
+    enum cp_qs qs = cp_evidence_log_checkpointed_size(c, &from);
     if (qs < 0 || (qs = c->ops->log_size(c, &size)) < 0)
         return qs;
     *out_size = from;

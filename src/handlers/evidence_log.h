@@ -33,6 +33,9 @@ void cp_evidence_leaf(const char *bundle_bytes, const char *signature_hex, struc
 enum cp_qs cp_evidence_log_append(struct cp_store_conn *c, const struct cp_sha256 *leaf_hash,
                                   const char *bundle_id, int64_t *out_index);
 
+/* Inside a transaction: the size of the tree the latest checkpoint signed (0 when none). */
+enum cp_qs cp_evidence_log_checkpointed_size(struct cp_store_conn *c, int64_t *out_size);
+
 /* Inside a write transaction holding the log lock: integrate the leaves sequenced after the
  * latest checkpoint (at most CP_LOG_INTEGRATE_MAX): store their subtree hashes and a checkpoint
  * of the new size signed by signer. ONE with *out_size the new size; NONE when nothing was

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "core/arena.h"
 #include "core/log.h"
 #include "core/time.h"
 #include "core/util.h"
@@ -58,6 +57,21 @@ publish(struct cp_log_integrator *li, int64_t size, bool leader, int64_t signed_
     pthread_mutex_unlock(&li->lock);
 }
 
+/* Inside a write transaction holding the log lock, as the holder of the lease of epoch: the
+ * fence, the integration, and the NOTIFY that tells the other instances. NONE when fenced
+ * off (*out_fenced) or when nothing was pending. */
+static enum cp_qs
+integrate_as_holder(struct cp_store_conn *c, const struct cp_signer *signer, int64_t epoch,
+                    int64_t *out_size, bool *out_fenced)
+{
+    enum cp_qs qs = c->ops->lease_fence(c, epoch);
+    *out_fenced = qs == CP_QS_NONE;
+    if (qs <= 0 || (qs = cp_evidence_log_integrate(c, signer, out_size)) <= 0)
+        return qs;
+    enum cp_qs nq = c->ops->log_notify(c, CP_LOG_INTEGRATED);
+    return nq < 0 ? nq : qs;
+}
+
 /* ---- integrating inside a batch ---- */
 
 /* The log hook of every batch that sealed (store.h): the batch integrates the pending leaves
@@ -69,26 +83,18 @@ hook(struct cp_store_conn *c, void *cls)
 {
     struct cp_log_integrator *li = cls;
     int64_t size = 0;
+    enum cp_qs qs;
     if (li->shared) {
         int64_t epoch = atomic_load(&li->epoch);
-        if (epoch == 0)
-            return CP_QS_NONE;
-        enum cp_qs fq = c->ops->lease_fence(c, epoch);
-        if (fq <= 0)
-            return fq; /* fenced: the new holder integrates; or a failure */
-    }
-    enum cp_qs qs = cp_evidence_log_integrate(c, li->signer, &size);
-    if (qs == CP_QS_ONE && li->shared) {
-        enum cp_qs nq = c->ops->log_notify(c, CP_LOG_INTEGRATED);
-        if (nq < 0)
-            return nq;
+        bool fenced; /* then the new holder integrates */
+        qs = epoch == 0 ? CP_QS_NONE : integrate_as_holder(c, li->signer, epoch, &size, &fenced);
+    } else {
+        qs = cp_evidence_log_integrate(c, li->signer, &size);
     }
     if (qs == CP_QS_ONE)
         atomic_store(&li->hook_size, size);
     return qs;
 }
-
-static void publish(struct cp_log_integrator *li, int64_t size, bool leader, int64_t signed_now);
 
 static void
 hook_committed(void *cls)
@@ -111,16 +117,8 @@ static enum cp_qs
 integrate_txn(struct cp_store_conn *c, void *cls)
 {
     struct integrate_ctx *x = cls;
-    x->fenced = false;
-    enum cp_qs qs = c->ops->lease_fence(c, x->epoch);
-    if (qs == CP_QS_NONE) {
-        x->fenced = true;
-        return CP_QS_ABORT;
-    }
-    if (qs < 0 || (qs = cp_evidence_log_integrate(c, x->signer, &x->size)) <= 0)
-        return qs;
-    enum cp_qs nq = c->ops->log_notify(c, CP_LOG_INTEGRATED);
-    return nq < 0 ? nq : qs;
+    enum cp_qs qs = integrate_as_holder(c, x->signer, x->epoch, &x->size, &x->fenced);
+    return x->fenced ? CP_QS_ABORT : qs;
 }
 
 struct size_ctx {
@@ -131,13 +129,7 @@ static enum cp_qs
 size_txn(struct cp_store_conn *c, void *cls)
 {
     struct size_ctx *x = cls;
-    struct cp_arena a;
-    cp_arena_init(&a);
-    struct cp_checkpoint cp;
-    enum cp_qs qs = c->ops->checkpoint_latest(c, &a, &cp);
-    x->size = qs == CP_QS_ONE ? cp.size : 0;
-    cp_arena_reset(&a);
-    return qs < 0 ? qs : CP_QS_ONE;
+    return cp_evidence_log_checkpointed_size(c, &x->size);
 }
 
 /* Are leaves waiting for integration? Read-only, so a quiet log costs no write per tick. */

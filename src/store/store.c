@@ -138,6 +138,27 @@ cp_store_schema_version(const struct cp_store *s)
     return s->schema_version;
 }
 
+/* A new connection of s, counted and (in tests) wrapped; NULL + *out_err on failure. */
+static struct cp_store_conn *
+open_conn(struct cp_store *s, struct cp_error *out_err)
+{
+    pthread_mutex_lock(&s->lock);
+    s->n_open++;
+    pthread_mutex_unlock(&s->lock);
+    struct cp_store_conn *c = s->backend->conn_open(s->state, out_err);
+    pthread_mutex_lock(&s->lock);
+    if (c == NULL) {
+        s->n_open--;
+    } else {
+        c->store = s;
+        c->next_free = NULL;
+        if (s->inject_faults)
+            cp_store_fault_wrap(c);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return c;
+}
+
 struct cp_store_conn *
 cp_store_acquire(struct cp_store *s, struct cp_error *out_err)
 {
@@ -149,23 +170,8 @@ cp_store_acquire(struct cp_store *s, struct cp_error *out_err)
         pthread_mutex_unlock(&s->lock);
         return c;
     }
-    s->n_open++;
     pthread_mutex_unlock(&s->lock);
-
-    c = s->backend->conn_open(s->state, out_err);
-    if (c == NULL) {
-        pthread_mutex_lock(&s->lock);
-        s->n_open--;
-        pthread_mutex_unlock(&s->lock);
-        return NULL;
-    }
-    c->store = s;
-    c->next_free = NULL;
-    pthread_mutex_lock(&s->lock);
-    if (s->inject_faults)
-        cp_store_fault_wrap(c);
-    pthread_mutex_unlock(&s->lock);
-    return c;
+    return open_conn(s, out_err);
 }
 
 void
@@ -187,21 +193,11 @@ cp_store_inject_faults(struct cp_store *s)
 static struct cp_store_conn *
 writer_conn(struct cp_store *s)
 {
-    if (s->writer != NULL)
-        return s->writer;
-    struct cp_error err;
-    struct cp_store_conn *w = s->backend->conn_open(s->state, &err);
-    if (w == NULL)
-        return NULL;
-    w->store = s;
-    w->next_free = NULL;
-    pthread_mutex_lock(&s->lock);
-    s->n_open++;
-    if (s->inject_faults)
-        cp_store_fault_wrap(w);
-    pthread_mutex_unlock(&s->lock);
-    s->writer = w;
-    return w;
+    if (s->writer == NULL) {
+        struct cp_error err;
+        s->writer = open_conn(s, &err);
+    }
+    return s->writer;
 }
 
 void

@@ -1942,13 +1942,23 @@ advisory(struct pg_conn *c, const char *sql, const char *what)
     return qs;
 }
 
+/* Give up a session advisory lock this connection holds (*held); a lost connection took it
+ * with it. */
+static void
+advisory_unlock(struct pg_conn *c, bool *held, const char *sql)
+{
+    if (!*held)
+        return;
+    *held = false;
+    if (PQstatus(c->db) == CONNECTION_OK)
+        exec_simple(c->db, sql, NULL);
+}
+
 static enum cp_qs
 pg_log_lock(struct cp_store_conn *cc)
 {
     struct pg_conn *c = pg(cc);
     CP_ASSERT(!c->in_txn && !c->log_locked);
-    if (PQstatus(c->db) != CONNECTION_OK && !reconnect(c))
-        return unavailable(c);
     enum cp_qs qs = advisory(c, "SELECT pg_advisory_lock(" LOG_LOCK_KEY ")", "log lock");
     c->log_locked = qs == CP_QS_ONE;
     return qs;
@@ -1958,11 +1968,7 @@ static void
 pg_log_unlock(struct cp_store_conn *cc)
 {
     struct pg_conn *c = pg(cc);
-    if (!c->log_locked)
-        return;
-    c->log_locked = false;
-    if (PQstatus(c->db) == CONNECTION_OK)
-        exec_simple(c->db, "SELECT pg_advisory_unlock(" LOG_LOCK_KEY ")", NULL);
+    advisory_unlock(c, &c->log_locked, "SELECT pg_advisory_unlock(" LOG_LOCK_KEY ")");
 }
 
 static void pg_lease_release(struct cp_store_conn *cc);
@@ -1993,11 +1999,7 @@ static void
 pg_lease_release(struct cp_store_conn *cc)
 {
     struct pg_conn *c = pg(cc);
-    if (!c->leased)
-        return;
-    c->leased = false;
-    if (PQstatus(c->db) == CONNECTION_OK)
-        exec_simple(c->db, "SELECT pg_advisory_unlock(" LEASE_LOCK_KEY ")", NULL);
+    advisory_unlock(c, &c->leased, "SELECT pg_advisory_unlock(" LEASE_LOCK_KEY ")");
 }
 
 static enum cp_qs
