@@ -346,6 +346,19 @@ fail_all(struct write_job **jobs, size_t n, enum cp_qs qs, enum cp_store_cause c
     }
 }
 
+/* One job of a batch without a savepoint (the backend counts changes). Returns the job's
+ * status; *undo is set when the job failed (ABORT, SOFT) after changing rows, which only a
+ * rollback of the whole transaction can take back. */
+static enum cp_qs
+run_job_bare(struct cp_store_conn *c, struct write_job *j, bool *undo)
+{
+    int64_t before = c->ops->changes(c);
+    enum cp_qs qs = j->fn(c, j->cls);
+    if (qs == CP_QS_SOFT || (qs == CP_QS_ABORT && c->ops->changes(c) != before))
+        *undo = true; /* SOFT: the savepoint path runs it again */
+    return qs;
+}
+
 /* Run a batch of write jobs in one transaction with one commit. */
 static void
 run_batch(struct cp_store_conn *c, struct write_job **jobs, size_t n)
@@ -354,9 +367,11 @@ run_batch(struct cp_store_conn *c, struct write_job **jobs, size_t n)
     bool log = false;
     for (size_t i = 0; i < n; i++)
         log |= jobs[i]->log;
+    bool bare = c->ops->changes != NULL, redo = false;
     for (int attempt = 0; attempt < MAX_TRIES; attempt++) {
-        if (attempt > 0)
+        if (attempt > 0 && !redo)
             backoff(attempt);
+        redo = false;
         enum cp_qs qs = begin(c, true, log);
         if (qs == CP_QS_SOFT)
             continue;
@@ -365,11 +380,17 @@ run_batch(struct cp_store_conn *c, struct write_job **jobs, size_t n)
             return;
         }
         bool broken = false, restart = false, logged = false, hooked = false;
-        for (size_t i = 0; i < n && !broken && !restart; i++) {
-            jobs[i]->qs = run_job(c, jobs[i]);
+        for (size_t i = 0; i < n && !broken && !restart && !redo; i++) {
+            jobs[i]->qs = bare ? run_job_bare(c, jobs[i], &redo) : run_job(c, jobs[i]);
             broken = jobs[i]->qs == CP_QS_HARD;
             restart = jobs[i]->qs == CP_QS_SOFT && c->ops->soft_fails_transaction;
             logged |= jobs[i]->log && jobs[i]->qs >= 0;
+        }
+        if (redo && !broken) { /* undo it all; every job runs again in its own savepoint */
+            rollback(c, log);
+            bare = false;
+            attempt--;
+            continue;
         }
         if (!broken && !restart && logged && s->log_hook != NULL) {
             qs = s->log_hook(c, s->log_hook_cls);

@@ -196,6 +196,12 @@ struct cp_store_ops {
      * SERIALIZABLE: the snapshot is the transaction's). Group commit then runs the whole batch
      * again in a new transaction instead of the one function. */
     bool soft_fails_transaction;
+    /* Rows this connection has inserted, updated or deleted since it opened; NULL if the
+     * backend cannot tell cheaply. With it, group commit runs each function without a
+     * savepoint and uses one only when a function that changed rows must be undone: a
+     * savepoint makes SQLite copy every page the function touches that the batch had already
+     * changed (the hot index pages of every call) into its statement journal. */
+    int64_t (*changes)(struct cp_store_conn *c);
 
     /* Tenants. Insert-or-get by name; *out_id receives the id. ONE if created, NONE if it
      * existed. */
@@ -412,10 +418,12 @@ typedef enum cp_qs (*cp_txn_fn)(struct cp_store_conn *c, void *cls);
  * the functions of everyone queued (at most CP_STORE_MAX_BATCH) in one transaction with one
  * commit, each inside its own savepoint, then wakes the others with their results. A function
  * that returns ABORT or SOFT is undone alone (SOFT runs it again); a HARD failure or a failed
- * commit fails every function of the batch. A caller returns only after the commit that holds
- * its writes, so success still means "on disk". fn runs on the leader's thread, on the store's
- * one writer connection (so the pages writes touch stay in one cache), not the caller's: it
- * must use only the connection it is given and its cls.
+ * commit fails every function of the batch. (On a backend that counts changes the functions
+ * first run without savepoints; if one must be undone after it changed rows, the transaction
+ * is rolled back and the batch runs again with a savepoint each, so the outcome is the same.) A
+ * caller returns only after the commit that holds its writes, so success still means "on disk". fn
+ * runs on the leader's thread, on the store's one writer connection (so the pages writes touch stay
+ * in one cache), not the caller's: it must use only the connection it is given and its cls.
  *
  * fn may be called more than once, so it must not have effects outside the transaction other
  * than overwriting its own outputs. Returns fn's final status (>= 0 on commit).

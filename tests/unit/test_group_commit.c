@@ -4,7 +4,10 @@
  * eight followers are queued behind it, so the followers are run together in the next batch.
  * Each job writes one API key row (a write with a read-back: key_get).
  *   - the followers share one transaction: 9 jobs, 2 batches, every row there;
- *   - a follower that decides on ABORT after writing is undone alone;
+ *   - a follower that decides on ABORT after writing is undone alone (SQLite counts changes,
+ *     so jobs first run without savepoints: the batch is rolled back and run again, each job
+ *     in its own savepoint);
+ *   - a follower that decides on ABORT before writing anything costs no second run;
  *   - a follower that fails HARD fails the whole batch: no follower's row stays;
  *   - a follower that answers SOFT once is run again inside the batch and kept once;
  *   - a failed commit (fault injection) fails every job of the batch.
@@ -28,7 +31,7 @@ static char dir[64], db[128];
 static struct cp_store *store;
 static int64_t tenant_id;
 
-enum behaviour { JOB_OK, JOB_ABORT_AFTER_WRITE, JOB_HARD, JOB_SOFT_ONCE };
+enum behaviour { JOB_OK, JOB_ABORT_AFTER_WRITE, JOB_ABORT_BEFORE_WRITE, JOB_HARD, JOB_SOFT_ONCE };
 
 struct job {
     struct cp_key_id id;
@@ -73,6 +76,8 @@ job_fn(struct cp_store_conn *c, void *cls)
 {
     struct job *j = cls;
     j->runs++;
+    if (j->how == JOB_ABORT_BEFORE_WRITE)
+        return CP_QS_ABORT;
     enum cp_qs qs = insert_key(c, &j->id);
     if (qs < 0)
         return qs;
@@ -216,10 +221,31 @@ test_group_commit__an_abort_is_undone_alone(void **state)
     struct cp_store_stats d;
     run_round(&leader, f, &d);
     assert_int_equal(d.write_batches, 2);
+    /* The jobs queued up to the first abort ran bare, then every job ran in a savepoint. */
+    int runs = 0;
     for (int i = 0; i < FOLLOWERS; i++) {
         bool aborted = i == 3 || i == 6;
         assert_int_equal(f[i].result, aborted ? CP_QS_ABORT : CP_QS_ONE);
         assert_int_equal(exists(&f[i].id), !aborted);
+        assert_in_range(f[i].runs, 1, 2);
+        runs += f[i].runs;
+    }
+    assert_in_range(runs, FOLLOWERS + 1, 2 * FOLLOWERS);
+}
+
+static void
+test_group_commit__an_abort_before_writing_runs_nothing_twice(void **state)
+{
+    (void)state;
+    struct job leader = {0}, f[FOLLOWERS] = {0};
+    f[3].how = JOB_ABORT_BEFORE_WRITE;
+    struct cp_store_stats d;
+    run_round(&leader, f, &d);
+    assert_int_equal(d.write_batches, 2);
+    assert_int_equal(f[3].result, CP_QS_ABORT);
+    for (int i = 0; i < FOLLOWERS; i++) {
+        assert_int_equal(f[i].runs, 1);
+        assert_int_equal(exists(&f[i].id), i != 3);
     }
 }
 
@@ -260,11 +286,11 @@ test_group_commit__a_failed_commit_fails_every_job(void **state)
     (void)state;
     struct job leader = {0}, f[FOLLOWERS] = {0};
     cp_store_inject_faults(store);
-    /* A round's store calls: begin, savepoint, key_insert, release, commit for the leader's
-     * batch, then begin, 8 x (savepoint, key_insert, release) and the commit, which fails. */
+    /* A round's store calls (no savepoints: nothing is undone): begin, key_insert, commit for
+     * the leader's batch, then begin, 8 x key_insert and the commit, which fails. */
     struct cp_store_stats d;
-    int64_t leader_calls = 5;
-    int64_t commit_at = leader_calls + 1 + FOLLOWERS * 3 + 1;
+    int64_t leader_calls = 3;
+    int64_t commit_at = leader_calls + 1 + FOLLOWERS + 1;
     cp_store_fault_arm(CP_FAULT_HARD, commit_at);
     run_round(&leader, f, &d);
     assert_true(cp_store_fault_fired());
@@ -283,6 +309,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_group_commit__followers_share_one_transaction),
         cmocka_unit_test(test_group_commit__an_abort_is_undone_alone),
+        cmocka_unit_test(test_group_commit__an_abort_before_writing_runs_nothing_twice),
         cmocka_unit_test(test_group_commit__a_hard_failure_fails_the_whole_batch),
         cmocka_unit_test(test_group_commit__a_soft_answer_runs_again_inside_the_batch),
         cmocka_unit_test(test_group_commit__a_failed_commit_fails_every_job),

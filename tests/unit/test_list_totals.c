@@ -1,8 +1,8 @@
 /*
  * List totals: call_list's total for equality filters comes from counts the database keeps per
- * filter value (SQLite: the call_counts table and its triggers). After inserts, updates that
- * move calls between states, directions, outcomes and campaigns, and deletes, in two tenants,
- * every total must equal the number of calls the same filter lists.
+ * filter value (SQLite: the call_counts table, kept by the store's call insert, update and delete).
+ * After inserts, updates that move calls between states, directions, outcomes and campaigns, and
+ * deletes, in two tenants, every total must equal the number of calls the same filter lists.
  */
 #include "unit.h"
 

@@ -25,7 +25,7 @@
 
 /* Both backends are at this schema version: a migration added to one gets its number in the
  * other too (a no-op there if it must be), so a version names the same schema in both. */
-#define SCHEMA_VERSION 9
+#define SCHEMA_VERSION 10
 
 static bool on_pg;          /* which group is running */
 static char dir[64];        /* a temporary directory, both groups (SQLite files, scratch) */

@@ -229,6 +229,12 @@ static const char m009_log_lease[] = "CREATE TABLE log_lease (\n"
                                      ");\n"
                                      "INSERT INTO log_lease(id, epoch) VALUES (1, 0);\n";
 
+/* SQLite's migration 10 drops the triggers of its call_counts; PostgreSQL has neither. The
+ * migration keeps the two backends' version numbers aligned. */
+static const char m010_counts_without_triggers[] =
+    "COMMENT ON TABLE schema_migrations IS 'Versions match SQLite''s; 8 and 10 change "
+    "nothing here (SQLite''s call_counts).';\n";
+
 const struct cp_pg_migration cp_pg_migrations[] = {
     {1, "foundation: tenants, api keys, idempotency", m001_foundation},
     {2, "calls", m002_calls},
@@ -239,6 +245,7 @@ const struct cp_pg_migration cp_pg_migrations[] = {
     {7, "state + direction index, newest-first index", m007_state_direction},
     {8, "call counts per list filter (none on PostgreSQL)", m008_list_counts},
     {9, "the transparency log's integration lease", m009_log_lease},
+    {10, "call counts kept by the store (none on PostgreSQL)", m010_counts_without_triggers},
 };
 
 const int cp_pg_n_migrations = (int)(sizeof(cp_pg_migrations) / sizeof(cp_pg_migrations[0]));

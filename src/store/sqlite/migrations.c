@@ -359,6 +359,14 @@ static const char m008_list_counts[] =
  * backends' version numbers aligned. */
 static const char m009_log_lease[] = "-- no SQLite counterpart: one process integrates\n";
 
+/* call_counts without triggers: the store's call insert, update and delete keep the counts
+ * with their own statements (sqlite.c, count_call). A statement that fires a trigger first
+ * copies every page it changes into a statement journal (so it can be undone alone); with ten
+ * indexes on calls that journal was larger than what the commit itself wrote. */
+static const char m010_counts_without_triggers[] = "DROP TRIGGER call_counts_insert;\n"
+                                                   "DROP TRIGGER call_counts_delete;\n"
+                                                   "DROP TRIGGER call_counts_update;\n";
+
 const struct cp_sqlite_migration cp_sqlite_migrations[] = {
     {1, "foundation: tenants, api keys, idempotency", m001_foundation},
     {2, "calls", m002_calls},
@@ -369,6 +377,7 @@ const struct cp_sqlite_migration cp_sqlite_migrations[] = {
     {7, "calls and bundles as rowid tables; state + direction index", m007_rowid_tables},
     {8, "call counts per list filter", m008_list_counts},
     {9, "the transparency log's integration lease (none on SQLite)", m009_log_lease},
+    {10, "call counts kept by the store, not by triggers", m010_counts_without_triggers},
 };
 
 const int cp_sqlite_n_migrations =
