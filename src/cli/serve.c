@@ -301,7 +301,9 @@ cp_cli_serve(int argc, char **argv)
         .started_mono_ms = cp_time_mono_ms(),
     };
     atomic_init(&app.draining, false);
-    app.log = cp_log_integrator_start(store, &signer, &err);
+    /* Before any other thread writes: from here on every batch runs on the writer thread. */
+    app.log =
+        cp_store_start_writer(store, &err) ? cp_log_integrator_start(store, &signer, &err) : NULL;
     struct cp_server *srv = app.log != NULL ? cp_server_listen(&app, &err) : NULL;
     if (srv != NULL && cfg.public_url[0] == '\0')
         snprintf(cfg.public_url, sizeof(cfg.public_url), "http://%s", cp_server_address(srv));

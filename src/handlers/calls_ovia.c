@@ -56,17 +56,17 @@ cp_h_calls_create(struct cp_req *req, struct cp_reply *rep)
         cp_reply_error(rep, &err);
         return;
     }
-    struct create_ctx cc;
-    cp_call_init(&cc.call);
+    struct create_ctx *cc = cp_arena_alloc(&req->arena, sizeof(*cc));
+    cp_call_init(&cc->call);
     int64_t now = cp_time_now_ms();
-    if (cp_call_input_apply(&in, &cc.call, now, &req->arena, &err) != CP_OK) {
+    if (cp_call_input_apply(&in, &cc->call, now, &req->arena, &err) != CP_OK) {
         cp_reply_error(rep, &err);
         return;
     }
-    cp_uuid_v7(now, cc.call.id);
-    cc.call.tenant_id = req->auth.tenant_id;
-    cc.call.created_ms = now;
-    cp_req_transact(req, rep, true, create_txn, &cc);
+    cp_uuid_v7(now, cc->call.id);
+    cc->call.tenant_id = req->auth.tenant_id;
+    cc->call.created_ms = now;
+    cp_req_transact_async(req, rep, false, create_txn, cc);
 }
 
 /* Shared by every handler that reads a call by the {id} path parameter. */

@@ -464,6 +464,12 @@ cp_h_post_call(struct cp_req *req, struct cp_reply *rep)
     char hex[33];
     cp_hex_encode(rnd, sizeof(rnd), hex);
     snprintf(p->bundle_id, sizeof(p->bundle_id), "ev_%s", hex);
+    if (!cp_store_log_shared(req->app->store)) {
+        /* One process owns the log: the seal's batch integrates its leaf before it commits, so
+         * there is nothing to wait for after it (and the thread need not wait at all). */
+        cp_req_transact_async(req, rep, true, seal_txn, p);
+        return;
+    }
     if (!cp_req_transact_log(req, rep, seal_txn, p))
         return;
     /* Committed: the bundle and its leaf index are durable. With a shared log, wait (bounded)

@@ -331,7 +331,7 @@ cp_http_begin(struct cp_req *req, struct cp_reply *rep, int64_t *out_body_limit)
     return true;
 }
 
-void
+bool
 cp_http_finish(struct cp_req *req, struct cp_reply *rep)
 {
     const struct cp_route *r = req->route;
@@ -341,12 +341,22 @@ cp_http_finish(struct cp_req *req, struct cp_reply *rep)
         req->json = cp_json_parse_object(req->body ? req->body : "", req->body_len, &err);
         if (req->json == NULL) {
             cp_reply_error(rep, &err);
-            return;
+            return true;
         }
         cp_arena_defer(&req->arena, (cp_cleanup_fn)cJSON_Delete, req->json);
     }
     if (req->idem_key == NULL || !req->auth.ok || cp_idem_before(req, rep))
         r->handler(req, rep);
+    if (req->pending)
+        return false;
+    cp_http_complete(req, rep);
+    return true;
+}
+
+void
+cp_http_complete(struct cp_req *req, struct cp_reply *rep)
+{
+    req->pending = false;
     if (CP_BUG(rep->status == 0))
         cp_reply_err(rep, CP_ERR_INTERNAL, NULL, "The server produced no answer.");
     /* The outcome is committed (or nothing was): the claim and the connection are no longer

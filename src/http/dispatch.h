@@ -24,9 +24,12 @@
  */
 bool cp_http_begin(struct cp_req *req, struct cp_reply *rep, int64_t *out_body_limit);
 
-/* With req->body set: parse JSON, apply idempotency, run the handler. Always leaves an answer
- * in rep. */
-void cp_http_finish(struct cp_req *req, struct cp_reply *rep);
+/* With req->body set: parse JSON, apply idempotency, run the handler. Returns true with the
+ * answer in rep, or false when the handler submitted a write without waiting
+ * (cp_req_transact_async, only with req->resume set): req->resume is then called from the
+ * store's writer thread once rep is ready, and the server calls cp_http_complete. */
+bool cp_http_finish(struct cp_req *req, struct cp_reply *rep);
+void cp_http_complete(struct cp_req *req, struct cp_reply *rep);
 
 /* Write the one log line for a finished request. status 0 = no answer of ours was sent;
  * termination is the transport's code (0 = completed normally), logged when not 0. */

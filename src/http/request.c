@@ -126,6 +126,9 @@ cp_req_conn(struct cp_req *req, struct cp_reply *rep)
     return req->conn;
 }
 
+static void store_failure(struct cp_reply *rep, enum cp_store_cause cause, enum cp_qs qs,
+                          const char *what);
+
 struct txn_wrap {
     struct cp_txn_ctx ctx;
     cp_req_txn_fn fn;
@@ -195,16 +198,48 @@ cp_req_transact_log(struct cp_req *req, struct cp_reply *rep, cp_req_txn_fn fn, 
     return transact(req, rep, 2, fn, cls);
 }
 
+static void
+async_done(void *cls, enum cp_qs qs, enum cp_store_cause cause)
+{
+    struct txn_wrap *w = cls;
+    if (qs < 0 && qs != CP_QS_ABORT)
+        store_failure(w->ctx.rep, cause, qs, "The server could not complete the request");
+    w->ctx.req->resume(w->ctx.req->resume_cls);
+}
+
+void
+cp_req_transact_async(struct cp_req *req, struct cp_reply *rep, bool log, cp_req_txn_fn fn,
+                      void *cls)
+{
+    struct cp_store *s = req->app->store;
+    if (req->resume == NULL || !cp_store_has_writer(s)) {
+        transact(req, rep, log ? 2 : 1, fn, cls);
+        return;
+    }
+    struct txn_wrap *w = cp_arena_alloc(&req->arena, sizeof(*w));
+    *w = (struct txn_wrap){.ctx = {.req = req, .rep = rep, .cls = cls}, .fn = fn};
+    cp_store_release(req->conn);
+    req->conn = NULL;
+    req->pending = true;
+    cp_store_submit(s, log, txn_wrap_fn, w, async_done, w);
+}
+
 void
 cp_reply_store_failure(struct cp_reply *rep, const struct cp_store_conn *c, enum cp_qs qs,
                        const char *what)
 {
-    if (qs == CP_QS_HARD && c->cause == CP_CAUSE_FULL) {
+    store_failure(rep, c->cause, qs, what);
+}
+
+static void
+store_failure(struct cp_reply *rep, enum cp_store_cause cause, enum cp_qs qs, const char *what)
+{
+    if (qs == CP_QS_HARD && cause == CP_CAUSE_FULL) {
         cp_reply_err(rep, CP_ERR_INSUFFICIENT_STORAGE, NULL,
                      "%s: the server is out of storage space; nothing was saved. Retry later.",
                      what);
         cp_reply_header(rep, "Retry-After", "60");
-    } else if (qs == CP_QS_SOFT || c->cause == CP_CAUSE_DOWN) {
+    } else if (qs == CP_QS_SOFT || cause == CP_CAUSE_DOWN) {
         cp_reply_err(rep, CP_ERR_UNAVAILABLE, NULL,
                      "%s: the store is busy or unreachable; nothing was saved. Please retry.",
                      what);

@@ -105,7 +105,13 @@ struct cp_req {
     bool idem_claimed;
 
     struct cp_store_conn *conn; /* taken lazily by cp_req_conn, given back at request end */
-    void *stream_state;         /* owned by a streaming route's callbacks (arena cleanup) */
+    /* The server's way back to a request whose write was submitted without waiting
+     * (cp_req_transact_async): resume(resume_cls) is called from the store's writer thread
+     * once the reply is ready. NULL: handlers wait for their writes. */
+    void (*resume)(void *resume_cls);
+    void *resume_cls;
+    bool pending;       /* a submitted write has not reported yet */
+    void *stream_state; /* owned by a streaming route's callbacks (arena cleanup) */
     char request_id[CP_REQUEST_ID_MAX + 1];
     int64_t start_us;
 };
@@ -189,6 +195,14 @@ bool cp_req_transact(struct cp_req *req, struct cp_reply *rep, bool write, cp_re
 /* cp_req_transact (write) for fn that appends leaves to the transparency log
  * (cp_store_run_log). */
 bool cp_req_transact_log(struct cp_req *req, struct cp_reply *rep, cp_req_txn_fn fn, void *cls);
+/* cp_req_transact (write; log: cp_req_transact_log) as the handler's last step, without
+ * waiting for the commit when the server can resume the request (req->resume) and the store
+ * has a writer thread: the request is then pending and its reply is finished on the writer
+ * thread (fn's reply, or the store-failure reply). Otherwise it is cp_req_transact. The
+ * handler must return at once and leave nothing to do after it; cls and everything fn uses
+ * must live in the request's arena. The request's pooled connection is given back first. */
+void cp_req_transact_async(struct cp_req *req, struct cp_reply *rep, bool log, cp_req_txn_fn fn,
+                           void *cls);
 
 /* ---- replies ---- */
 

@@ -71,12 +71,17 @@ struct cp_server {
     struct conn_watch *watches;
     bool reaper_running, reaper_stop;
     pthread_t reaper;
+    /* Requests waiting for a submitted write (suspended, or about to be): resume_lock orders
+     * a request's suspension against the writer thread's report. */
+    pthread_mutex_t resume_lock;
+    atomic_int pending;
 };
 
 struct conn_req {
     struct cp_req req;
     struct cp_reply rep;
     struct cp_server *srv;
+    struct MHD_Connection *con;
     struct cp_buf body;
     const char *uri_raw; /* MHD's buffer: the target as the request line held it */
     size_t uri_len;      /* strlen(uri_raw) when the URI log callback saw it */
@@ -89,6 +94,10 @@ struct conn_req {
     bool refused;   /* a streaming route refused the body: discard the rest, send rep */
     bool held;      /* answered before the body: discard the body, then send rep */
     bool answered;  /* a reply was queued */
+    bool submitted; /* the handler submitted its write (cp_http_finish returned false) */
+    bool suspended; /* under resume_lock: MHD holds the connection until resume_request */
+    bool ready;     /* under resume_lock: the write reported, the reply is in rep */
+    bool completed; /* complete_submitted ran */
 };
 
 /* Uploads are cut off only if slower than this on average (on top of body_timeout_s), so a
@@ -132,16 +141,62 @@ identity_unescape(void *cls, struct MHD_Connection *c, char *s)
     return strlen(s);
 }
 
+/* req->resume, on the store's writer thread: the submitted write reported. */
+static void
+resume_request(void *cls)
+{
+    struct conn_req *cr = cls;
+    struct cp_server *srv = cr->srv;
+    pthread_mutex_lock(&srv->resume_lock);
+    cr->ready = true;
+    if (cr->suspended)
+        MHD_resume_connection(cr->con); /* MHD calls on_request again: it sends the reply */
+    pthread_mutex_unlock(&srv->resume_lock);
+}
+
+/* After cp_http_finish submitted the request's write: suspend the connection (the thread goes
+ * on with its other connections) unless the write already reported. True if suspended. */
+static bool
+suspend_until_ready(struct MHD_Connection *con, struct conn_req *cr)
+{
+    struct cp_server *srv = cr->srv;
+    cr->submitted = true;
+    pthread_mutex_lock(&srv->resume_lock);
+    if (!cr->ready) {
+        MHD_suspend_connection(con);
+        cr->suspended = true;
+        atomic_fetch_add(&srv->pending, 1);
+    }
+    bool suspended = cr->suspended;
+    pthread_mutex_unlock(&srv->resume_lock);
+    return suspended;
+}
+
+/* The submitted write reported: finish the request (once; MHD may instead end a resumed
+ * connection whose client left without calling on_request again, see on_completed). */
+static void
+complete_submitted(struct conn_req *cr)
+{
+    if (cr->completed)
+        return;
+    cr->completed = true;
+    cp_http_complete(&cr->req, &cr->rep);
+    if (cr->suspended)
+        atomic_fetch_sub(&cr->srv->pending, 1);
+}
+
 static void *
 uri_log(void *cls, const char *uri, struct MHD_Connection *con)
 {
-    (void)con;
     struct cp_server *srv = cls;
     struct conn_req *cr = calloc(1, sizeof(*cr));
     if (cr == NULL)
         cp_die("out of memory");
     cr->srv = srv;
+    cr->con = con;
     cp_req_init(&cr->req, srv->app);
+    cr->req.resume = resume_request;
+    cr->req.resume_cls = cr;
     cp_reply_init(&cr->rep);
     cr->req.raw_uri = cp_arena_strdup(&cr->req.arena, uri ? uri : "");
     cr->uri_raw = uri;
@@ -461,6 +516,10 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
 
     if (cr->answered)
         return MHD_YES;
+    if (cr->submitted) { /* resumed: the write reported */
+        complete_submitted(cr);
+        return queue_reply(con, cr, false);
+    }
     if (cr->held)
         return queue_reply(con, cr, true);
     if (cr->too_large) {
@@ -479,7 +538,10 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
         cr->req.body = cr->body.data;
         cr->req.body_len = cr->body.len;
     }
-    cp_http_finish(&cr->req, &cr->rep);
+    if (!cp_http_finish(&cr->req, &cr->rep) && suspend_until_ready(con, cr))
+        return MHD_YES;
+    if (cr->submitted)
+        complete_submitted(cr);
     return queue_reply(con, cr, false);
 }
 
@@ -510,7 +572,9 @@ on_completed(void *cls, struct MHD_Connection *con, void **req_cls,
     /* One line per request, including those that never reached an answer (the client went
      * away, a deadline cut it off) and those libmicrohttpd answered itself (status 0 here:
      * malformed request line, missing Host, bad chunk encoding, oversized header block). */
-    if (!cr->answered) {
+    if (cr->submitted) /* a suspended connection ends only after its write reported */
+        complete_submitted(cr);
+    if (!cr->answered && !cr->submitted) { /* (a submitted write's outcome is logged) */
         cr->rep.status = 0;
         if (cr->req.method_name == NULL || !cr->began)
             cr->req.method_name = "-";
@@ -614,6 +678,7 @@ cp_server_listen(struct cp_app *app, struct cp_error *out_err)
     srv->app = app;
     srv->ipv6 = sa.ss_family == AF_INET6;
     pthread_mutex_init(&srv->watch_lock, NULL);
+    pthread_mutex_init(&srv->resume_lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -635,8 +700,8 @@ bool
 cp_server_run(struct cp_server *srv, struct cp_error *out_err)
 {
     const struct cp_config *cfg = srv->app->cfg;
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (srv->ipv6)
         flags |= MHD_USE_IPv6;
     /*
@@ -730,11 +795,18 @@ cp_server_stop(struct cp_server *s)
         pthread_mutex_unlock(&s->watch_lock);
         pthread_join(s->reaper, NULL);
     }
+    /* A suspended request's state is the writer thread's until it reports, which it always
+     * does (its batch commits or fails): wait for them before MHD frees their connections. */
+    while (atomic_load(&s->pending) > 0) {
+        struct timespec ts = {0, 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
     if (s->daemon != NULL)
         MHD_stop_daemon(s->daemon); /* closes a listen socket it still holds */
     else if (s->listen_fd >= 0)
         close(s->listen_fd);
     pthread_cond_destroy(&s->reaper_wake);
     pthread_mutex_destroy(&s->watch_lock);
+    pthread_mutex_destroy(&s->resume_lock);
     free(s);
 }

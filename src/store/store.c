@@ -19,7 +19,8 @@
 #include "store/backend.h"
 #include "store/fault.h"
 
-/* A write transaction function waiting in the group-commit queue (on its caller's stack). */
+/* A write transaction function in the group-commit queue: on its caller's stack while the
+ * caller waits (wake), or allocated by cp_store_submit (done_fn; freed after reporting). */
 struct write_job {
     cp_txn_fn fn;
     void *cls;
@@ -28,6 +29,8 @@ struct write_job {
     enum cp_store_cause cause;
     bool done;
     pthread_cond_t wake;
+    cp_store_done_fn done_fn;
+    void *done_cls;
     struct write_job *next;
 };
 
@@ -48,7 +51,11 @@ struct cp_store {
     struct cp_store_conn *writer;
     struct write_job *wq_head, *wq_tail;
     struct cp_store_stats stats; /* under wq_lock */
-    cp_txn_fn log_hook;          /* see cp_store_set_log_hook */
+    /* The writer thread (cp_store_start_writer), woken by writer_wake when the queue fills. */
+    bool has_writer, writer_stop;
+    pthread_t writer_thread;
+    pthread_cond_t writer_wake;
+    cp_txn_fn log_hook; /* see cp_store_set_log_hook */
     void (*log_hook_committed)(void *cls);
     void *log_hook_cls;
 };
@@ -84,6 +91,7 @@ cp_store_open(const char *url, struct cp_error *out_err)
     }
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->wq_lock, NULL);
+    pthread_cond_init(&s->writer_wake, NULL);
     return s;
 }
 
@@ -92,6 +100,13 @@ cp_store_close(struct cp_store *s)
 {
     if (s == NULL)
         return;
+    if (s->has_writer) {
+        pthread_mutex_lock(&s->wq_lock);
+        s->writer_stop = true;
+        pthread_cond_signal(&s->writer_wake);
+        pthread_mutex_unlock(&s->wq_lock);
+        pthread_join(s->writer_thread, NULL);
+    }
     while (s->free_list != NULL) {
         struct cp_store_conn *c = s->free_list;
         s->free_list = c->next_free;
@@ -107,6 +122,7 @@ cp_store_close(struct cp_store *s)
     s->backend->close(s->state);
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->wq_lock);
+    pthread_cond_destroy(&s->writer_wake);
     free(s);
 }
 
@@ -425,7 +441,72 @@ run_batch(struct cp_store_conn *c, struct write_job **jobs, size_t n)
     fail_all(jobs, n, CP_QS_SOFT, c->cause);
 }
 
-/* Queue fn; when it reaches the front, run the batch from the front (LevelDB's writer queue). */
+/* Append j to the write queue (wq_lock held); wakes the writer thread if it waits. */
+static void
+enqueue(struct cp_store *s, struct write_job *j)
+{
+    if (s->wq_tail != NULL)
+        s->wq_tail->next = j;
+    else
+        s->wq_head = j;
+    s->wq_tail = j;
+    s->stats.queued++;
+    if (s->has_writer && s->wq_head == j)
+        pthread_cond_signal(&s->writer_wake);
+}
+
+/*
+ * Run the batch at the front of the queue (wq_lock held; released while it runs) and report
+ * to its jobs. self is the job of the calling leader, which reports to itself, or NULL on the
+ * writer thread. Submitted jobs' done functions run after the lock is dropped.
+ */
+static void
+lead_batch(struct cp_store *s, struct cp_store_conn *fallback, struct write_job *self)
+{
+    struct write_job *batch[CP_STORE_MAX_BATCH];
+    size_t n = 0;
+    for (struct write_job *j = s->wq_head; j != NULL && n < CP_STORE_MAX_BATCH; j = j->next)
+        batch[n++] = j;
+    struct cp_store_conn *w = writer_conn(s);
+    if (w == NULL)
+        w = fallback;
+    pthread_mutex_unlock(&s->wq_lock);
+    if (w != NULL)
+        run_batch(w, batch, n);
+    else
+        fail_all(batch, n, CP_QS_HARD, CP_CAUSE_DOWN);
+    pthread_mutex_lock(&s->wq_lock);
+    s->wq_head = batch[n - 1]->next;
+    if (s->wq_head == NULL)
+        s->wq_tail = NULL;
+    s->stats.write_jobs += (int64_t)n;
+    s->stats.write_batches++;
+    s->stats.queued -= (int)n;
+    size_t n_async = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct write_job *j = batch[i];
+        if (j->done_fn != NULL) {
+            batch[n_async++] = j; /* reported below, outside the lock */
+            continue;
+        }
+        j->done = true; /* a waiting caller may return (and its job go) from here on */
+        if (j != self)
+            pthread_cond_signal(&j->wake);
+    }
+    if (s->wq_head != NULL && !s->has_writer)
+        pthread_cond_signal(&s->wq_head->wake); /* the next leader */
+    if (n_async == 0)
+        return;
+    pthread_mutex_unlock(&s->wq_lock);
+    for (size_t i = 0; i < n_async; i++) {
+        batch[i]->done_fn(batch[i]->done_cls, batch[i]->qs, batch[i]->cause);
+        free(batch[i]);
+    }
+    pthread_mutex_lock(&s->wq_lock);
+}
+
+/* Queue fn and wait for its batch. Without a writer thread, the caller at the front of the
+ * queue runs the batch (LevelDB's writer queue). */
 static enum cp_qs
 run_write(struct cp_store_conn *c, bool log, cp_txn_fn fn, void *cls)
 {
@@ -433,41 +514,70 @@ run_write(struct cp_store_conn *c, bool log, cp_txn_fn fn, void *cls)
     struct write_job me = {.fn = fn, .cls = cls, .log = log};
     pthread_cond_init(&me.wake, NULL);
     pthread_mutex_lock(&s->wq_lock);
-    if (s->wq_tail != NULL)
-        s->wq_tail->next = &me;
-    else
-        s->wq_head = &me;
-    s->wq_tail = &me;
-    s->stats.queued++;
-    while (!me.done && s->wq_head != &me)
+    enqueue(s, &me);
+    while (!me.done && (s->has_writer || s->wq_head != &me))
         pthread_cond_wait(&me.wake, &s->wq_lock);
-    if (!me.done) {
-        struct write_job *batch[CP_STORE_MAX_BATCH];
-        size_t n = 0;
-        for (struct write_job *j = &me; j != NULL && n < CP_STORE_MAX_BATCH; j = j->next)
-            batch[n++] = j;
-        struct cp_store_conn *w = writer_conn(s);
-        pthread_mutex_unlock(&s->wq_lock);
-        run_batch(w != NULL ? w : c, batch, n);
-        pthread_mutex_lock(&s->wq_lock);
-        s->wq_head = batch[n - 1]->next;
-        if (s->wq_head == NULL)
-            s->wq_tail = NULL;
-        s->stats.write_jobs += (int64_t)n;
-        s->stats.write_batches++;
-        s->stats.queued -= (int)n;
-        for (size_t i = 0; i < n; i++) {
-            batch[i]->done = true;
-            if (batch[i] != &me)
-                pthread_cond_signal(&batch[i]->wake);
-        }
-        if (s->wq_head != NULL)
-            pthread_cond_signal(&s->wq_head->wake); /* the next leader */
-    }
+    if (!me.done)
+        lead_batch(s, c, &me);
     pthread_mutex_unlock(&s->wq_lock);
     pthread_cond_destroy(&me.wake);
     c->cause = me.cause;
     return me.qs;
+}
+
+static void *
+writer_main(void *arg)
+{
+    struct cp_store *s = arg;
+    pthread_mutex_lock(&s->wq_lock);
+    for (;;) {
+        if (s->wq_head != NULL)
+            lead_batch(s, NULL, NULL);
+        else if (s->writer_stop)
+            break;
+        else
+            pthread_cond_wait(&s->writer_wake, &s->wq_lock);
+    }
+    pthread_mutex_unlock(&s->wq_lock);
+    return NULL;
+}
+
+bool
+cp_store_start_writer(struct cp_store *s, struct cp_error *out_err)
+{
+    pthread_mutex_lock(&s->wq_lock);
+    CP_ASSERT(!s->has_writer && s->wq_head == NULL);
+    int rc = pthread_create(&s->writer_thread, NULL, writer_main, s);
+    s->has_writer = rc == 0;
+    pthread_mutex_unlock(&s->wq_lock);
+    if (rc != 0)
+        cp_error_set(out_err, CP_ERR_INTERNAL, NULL, "Cannot start the store's writer thread: %s",
+                     strerror(rc));
+    return rc == 0;
+}
+
+bool
+cp_store_has_writer(const struct cp_store *s)
+{
+    return s->has_writer;
+}
+
+void
+cp_store_submit(struct cp_store *s, bool log, cp_txn_fn fn, void *cls, cp_store_done_fn done,
+                void *done_cls)
+{
+    CP_ASSERT(s->has_writer && done != NULL);
+    struct write_job *j = calloc(1, sizeof(*j));
+    if (j == NULL)
+        cp_die("out of memory");
+    j->fn = fn;
+    j->cls = cls;
+    j->log = log;
+    j->done_fn = done;
+    j->done_cls = done_cls;
+    pthread_mutex_lock(&s->wq_lock);
+    enqueue(s, j);
+    pthread_mutex_unlock(&s->wq_lock);
 }
 
 struct cp_store_conn *

@@ -438,6 +438,25 @@ enum cp_qs cp_store_run(struct cp_store_conn *c, bool write, cp_txn_fn fn, void 
  * whole batch like a failed commit.
  */
 enum cp_qs cp_store_run_log(struct cp_store_conn *c, cp_txn_fn fn, void *cls);
+
+/*
+ * The writer thread. Without it the first caller in the write queue leads each batch, as
+ * above. Once started (by a server), the writer thread runs every batch instead, and writes
+ * can also be submitted without waiting (cp_store_submit): a thread that serves many
+ * connections then never sleeps through a commit, and every write in flight can join the
+ * next batch. cp_store_close stops it after the queue is empty.
+ */
+bool cp_store_start_writer(struct cp_store *s, struct cp_error *out_err);
+bool cp_store_has_writer(const struct cp_store *s);
+
+/* Called on the writer thread once fn's batch committed (status >= 0) or failed; cause as
+ * c->cause after a failure. Must not block: it hands the result on. */
+typedef void (*cp_store_done_fn)(void *done_cls, enum cp_qs qs, enum cp_store_cause cause);
+
+/* cp_store_run(write) or cp_store_run_log (log) without waiting: queues fn and returns; done
+ * reports. fn and cls must stay valid until then. Needs the writer thread. */
+void cp_store_submit(struct cp_store *s, bool log, cp_txn_fn fn, void *cls, cp_store_done_fn done,
+                     void *done_cls);
 /* The hook of cp_store_run_log batches (NULL: none), and what to call once a batch whose hook
  * answered ONE (it integrated) has committed (NULL: nothing). The hook answers NONE when it
  * had nothing to do. Set it before the store is used. */

@@ -11,6 +11,10 @@
  *   - a follower that fails HARD fails the whole batch: no follower's row stays;
  *   - a follower that answers SOFT once is run again inside the batch and kept once;
  *   - a failed commit (fault injection) fails every job of the batch.
+ * All of it twice: with the leader of each batch being the first caller in the queue, and with
+ * the store's writer thread (cp_store_start_writer, as the server runs it), where the followers
+ * are also submitted without waiting (cp_store_submit) and learn their results from the done
+ * function, on the writer thread.
  */
 #include "unit.h"
 
@@ -40,7 +44,11 @@ struct job {
     bool leader;
     bool held; /* the leader saw every follower queued behind it */
     enum cp_qs result;
+    atomic_bool reported;  /* submitted: the done function ran */
+    pthread_t reported_on; /* submitted: the thread it ran on */
 };
+
+static bool with_writer; /* the second group: a store with its writer thread */
 
 static atomic_bool leader_inside;
 static atomic_int next_key;
@@ -103,6 +111,16 @@ job_fn(struct cp_store_conn *c, void *cls)
     }
 }
 
+static void
+job_done(void *cls, enum cp_qs qs, enum cp_store_cause cause)
+{
+    (void)cause;
+    struct job *j = cls;
+    j->result = qs;
+    j->reported_on = pthread_self();
+    atomic_store(&j->reported, true);
+}
+
 static void *
 job_thread(void *arg)
 {
@@ -150,11 +168,25 @@ run_round(struct job *leader, struct job *followers, struct cp_store_stats *delt
     }
     for (int i = 0; i < FOLLOWERS; i++) {
         key_id_of(atomic_fetch_add(&next_key, 1), &followers[i].id);
-        assert_int_equal(pthread_create(&ft[i], NULL, job_thread, &followers[i]), 0);
+        if (with_writer && i % 2 == 0) /* half wait, half are submitted */
+            cp_store_submit(store, false, job_fn, &followers[i], job_done, &followers[i]);
+        else
+            assert_int_equal(pthread_create(&ft[i], NULL, job_thread, &followers[i]), 0);
     }
     pthread_join(lt, NULL);
-    for (int i = 0; i < FOLLOWERS; i++)
-        pthread_join(ft[i], NULL);
+    for (int i = 0; i < FOLLOWERS; i++) {
+        if (with_writer && i % 2 == 0) {
+            int64_t until = cp_time_mono_ms() + 20000;
+            while (!atomic_load(&followers[i].reported) && cp_time_mono_ms() < until) {
+                struct timespec ts = {0, 1000000};
+                nanosleep(&ts, NULL);
+            }
+            assert_true(atomic_load(&followers[i].reported));
+            assert_false(pthread_equal(followers[i].reported_on, pthread_self()));
+        } else {
+            pthread_join(ft[i], NULL);
+        }
+    }
     assert_true(leader->held);
     cp_store_stats(store, &after);
     delta->write_jobs = after.write_jobs - before.write_jobs;
@@ -178,6 +210,17 @@ setup(void **state)
     assert_true(c->ops->tenant_ensure(c, "acme", cp_time_now_ms(), &tenant_id) >= 0);
     assert_true(c->ops->commit(c) >= 0);
     cp_store_release(c);
+    return 0;
+}
+
+static int
+setup_writer(void **state)
+{
+    with_writer = true;
+    setup(state);
+    struct cp_error err;
+    assert_true(cp_store_start_writer(store, &err));
+    assert_true(cp_store_has_writer(store));
     return 0;
 }
 
@@ -314,5 +357,6 @@ main(void)
         cmocka_unit_test(test_group_commit__a_soft_answer_runs_again_inside_the_batch),
         cmocka_unit_test(test_group_commit__a_failed_commit_fails_every_job),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    int failed = cmocka_run_group_tests_name("leader", tests, setup, teardown);
+    return failed + cmocka_run_group_tests_name("writer thread", tests, setup_writer, teardown);
 }
