@@ -11,6 +11,7 @@
  * Statements are prepared once per connection and cached (enum stmt_id indexes the cache).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -471,9 +472,22 @@ fail:
     return false;
 }
 
+/*
+ * Process-wide settings, before SQLite initialises. Memory statistics off: with them SQLite
+ * takes one global mutex around every allocation, which every connection's thread then
+ * contends for (futex calls on every GET).
+ */
+static void
+configure_sqlite(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static void *
 sq_open(const char *location, int *out_schema_version, struct cp_error *out_err)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, configure_sqlite);
     sqlite3 *db = open_db(location, out_err);
     if (db == NULL)
         return NULL;
