@@ -529,6 +529,7 @@ static void *
 writer_main(void *arg)
 {
     struct cp_store *s = arg;
+    pthread_setname_np(pthread_self(), "cp-writer"); /* top -H, perf -t */
     pthread_mutex_lock(&s->wq_lock);
     for (;;) {
         if (s->wq_head != NULL)
