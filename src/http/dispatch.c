@@ -173,7 +173,8 @@ authenticate(struct cp_req *req, struct cp_reply *rep)
     if (c == NULL)
         return false;
     struct key_lookup k = {.id = &id};
-    enum cp_qs qs = cp_store_run(c, false, key_get_txn, &k);
+    enum cp_qs qs = cp_req_has_body(req) ? cp_store_run(c, false, key_get_txn, &k)
+                                         : cp_store_run_keep(c, key_get_txn, &k);
     if (qs < 0) {
         cp_reply_store_failure(rep, c, qs, "Could not check the API key");
         return false;
@@ -279,12 +280,18 @@ cp_http_begin(struct cp_req *req, struct cp_reply *rep, int64_t *out_body_limit)
     const struct cp_route *r = req->route;
     if (r->scope != CP_SCOPE_PUBLIC) {
         bool ok = authenticate(req, rep);
-        /* Not held while the body arrives: a slow upload must not pin a store connection. */
-        cp_store_release(req->conn);
-        req->conn = NULL;
+        /* Not held while a body arrives: a slow upload must not pin a store connection. A
+         * request without one keeps it, and the key lookup's read transaction, for its
+         * handler's first read (cp_store_run_keep). */
+        if (!ok || cp_req_has_body(req)) {
+            cp_store_release(req->conn);
+            req->conn = NULL;
+        }
         if (!ok)
             return false;
         if ((req->auth.scopes & r->scope) == 0) {
+            cp_store_release(req->conn);
+            req->conn = NULL;
             cp_reply_err(rep, CP_ERR_INSUFFICIENT_SCOPE, NULL,
                          "This API key lacks the scope '%s' that this endpoint requires.",
                          cp_scope_name(r->scope));
@@ -321,6 +328,8 @@ cp_http_begin(struct cp_req *req, struct cp_reply *rep, int64_t *out_body_limit)
     const char *ik = cp_req_header(req, "Idempotency-Key");
     if (ik != NULL && (req->method & (CP_M_POST | CP_M_PUT | CP_M_PATCH))) {
         if (!cp_idem_key_valid(ik)) {
+            cp_store_release(req->conn);
+            req->conn = NULL;
             cp_reply_err(rep, CP_ERR_BAD_IDEMPOTENCY_KEY, "Idempotency-Key",
                          "Idempotency-Key must be 1 to 255 printable ASCII characters.");
             return false;

@@ -237,6 +237,7 @@ cp_store_release(struct cp_store_conn *c)
     if (c == NULL)
         return;
     struct cp_store *s = c->store;
+    c->kept = false;
     c->ops->rollback(c); /* no-op when no transaction is open */
     pthread_mutex_lock(&s->lock);
     c->next_free = s->free_list;
@@ -291,10 +292,22 @@ rollback(struct cp_store_conn *c, bool log)
         c->ops->log_unlock(c);
 }
 
-/* One transaction of its own: begin, fn, commit, retrying SOFT. */
-static enum cp_qs
-run_alone(struct cp_store_conn *c, bool write, bool log, cp_txn_fn fn, void *cls)
+/* End the read transaction cp_store_run_keep left open on c, if any. */
+static void
+end_kept(struct cp_store_conn *c)
 {
+    if (c->kept) {
+        c->kept = false;
+        c->ops->rollback(c);
+    }
+}
+
+/* One transaction of its own: begin, fn, commit, retrying SOFT. With keep, a read that
+ * succeeds is left open instead of committed (c->kept). */
+static enum cp_qs
+run_txn(struct cp_store_conn *c, bool write, bool log, bool keep, cp_txn_fn fn, void *cls)
+{
+    end_kept(c);
     enum cp_qs qs = CP_QS_SOFT;
     for (int attempt = 0; attempt < MAX_TRIES; attempt++) {
         if (attempt > 0)
@@ -310,6 +323,10 @@ run_alone(struct cp_store_conn *c, bool write, bool log, cp_txn_fn fn, void *cls
             if (qs == CP_QS_SOFT)
                 continue;
             return qs; /* HARD or ABORT */
+        }
+        if (keep) {
+            c->kept = true;
+            return qs;
         }
         enum cp_qs cq = commit(c, log);
         if (cq >= 0)
@@ -598,22 +615,50 @@ cp_store_stats(struct cp_store *s, struct cp_store_stats *out)
     pthread_mutex_unlock(&s->wq_lock);
 }
 
+/* A read inside the transaction cp_store_run_keep left open, which it then ends. A SOFT
+ * answer (or a failed end) runs the read again in a transaction of its own. */
+static enum cp_qs
+run_in_kept(struct cp_store_conn *c, cp_txn_fn fn, void *cls)
+{
+    c->kept = false;
+    enum cp_qs qs = fn(c, cls);
+    if (qs < 0) {
+        c->ops->rollback(c);
+        return qs == CP_QS_SOFT ? run_txn(c, false, false, false, fn, cls) : qs;
+    }
+    enum cp_qs cq = commit(c, false);
+    if (cq >= 0)
+        return qs;
+    return cq == CP_QS_SOFT ? run_txn(c, false, false, false, fn, cls) : cq;
+}
+
 enum cp_qs
 cp_store_run(struct cp_store_conn *c, bool write, cp_txn_fn fn, void *cls)
 {
-    return write ? run_write(c, false, fn, cls) : run_alone(c, false, false, fn, cls);
+    if (write) {
+        end_kept(c);
+        return run_write(c, false, fn, cls);
+    }
+    return c->kept ? run_in_kept(c, fn, cls) : run_txn(c, false, false, false, fn, cls);
+}
+
+enum cp_qs
+cp_store_run_keep(struct cp_store_conn *c, cp_txn_fn fn, void *cls)
+{
+    return run_txn(c, false, false, true, fn, cls);
 }
 
 enum cp_qs
 cp_store_run_log(struct cp_store_conn *c, cp_txn_fn fn, void *cls)
 {
+    end_kept(c);
     return run_write(c, true, fn, cls);
 }
 
 enum cp_qs
 cp_store_run_alone(struct cp_store_conn *c, bool write, bool log, cp_txn_fn fn, void *cls)
 {
-    return run_alone(c, write, log, fn, cls);
+    return run_txn(c, write, log, false, fn, cls);
 }
 
 void

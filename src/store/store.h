@@ -379,6 +379,7 @@ struct cp_store_conn {
     struct cp_store *store;
     struct cp_store_conn *next_free; /* pool link, owned by store.c */
     enum cp_store_cause cause;
+    bool kept; /* a read transaction left open by cp_store_run_keep (store.c) */
 };
 
 /*
@@ -429,6 +430,15 @@ typedef enum cp_qs (*cp_txn_fn)(struct cp_store_conn *c, void *cls);
  * than overwriting its own outputs. Returns fn's final status (>= 0 on commit).
  */
 enum cp_qs cp_store_run(struct cp_store_conn *c, bool write, cp_txn_fn fn, void *cls);
+
+/*
+ * cp_store_run(read) that leaves its transaction open when fn succeeds: the next
+ * cp_store_run(read) on c runs inside it (same snapshot) and ends it, so a request's key
+ * lookup and its handler's read share one transaction. Any other use of c (a write, a
+ * cp_store_run_alone, cp_store_release) ends it first. For requests without a body only: the
+ * transaction must not stay open while a client sends one.
+ */
+enum cp_qs cp_store_run_keep(struct cp_store_conn *c, cp_txn_fn fn, void *cls);
 
 /*
  * cp_store_run for a write that appends leaves to the transparency log. Its batch holds the

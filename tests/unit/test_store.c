@@ -468,6 +468,65 @@ test_store__hard_error_rolls_back(void **state)
     cp_arena_reset(&a);
 }
 
+struct kept_probe {
+    int64_t tenant_id;
+    const char *id;
+    enum cp_qs found;
+};
+
+static enum cp_qs
+probe_txn(struct cp_store_conn *c, void *cls)
+{
+    struct kept_probe *p = cls;
+    struct cp_arena a;
+    cp_arena_init(&a);
+    struct cp_call got;
+    p->found = c->ops->call_get(c, p->tenant_id, p->id, &a, &got);
+    cp_arena_reset(&a);
+    return p->found < 0 ? p->found : CP_QS_ONE;
+}
+
+static enum cp_qs
+insert_txn(struct cp_store_conn *c, void *cls)
+{
+    return c->ops->call_insert(c, cls);
+}
+
+/* cp_store_run_keep: the read stays open for the next read on the connection, which ends it;
+ * a write, or giving the connection back, ends it first. */
+static void
+test_store__kept_read_is_continued_once(void **state)
+{
+    (void)state;
+    int64_t t = tenant("t-kept");
+    struct cp_call c;
+    cp_call_init(&c);
+    cp_uuid_v7(cp_time_now_ms(), c.id);
+    c.tenant_id = t;
+    struct kept_probe p = {.tenant_id = t, .id = c.id};
+    assert_int_equal(cp_store_run_keep(conn, probe_txn, &p), CP_QS_ONE);
+    assert_true(conn->kept);
+    assert_int_equal(p.found, CP_QS_NONE);
+    /* the next read runs inside it and ends it */
+    assert_int_equal(cp_store_run(conn, false, probe_txn, &p), CP_QS_ONE);
+    assert_false(conn->kept);
+    /* a write on a kept connection ends the read first, and the next read sees the write */
+    assert_int_equal(cp_store_run_keep(conn, probe_txn, &p), CP_QS_ONE);
+    assert_int_equal(cp_store_run(conn, true, insert_txn, &c), CP_QS_ONE);
+    assert_false(conn->kept);
+    assert_int_equal(cp_store_run(conn, false, probe_txn, &p), CP_QS_ONE);
+    assert_int_equal(p.found, CP_QS_ONE);
+    /* a kept read is ended when the connection goes back to the pool */
+    assert_int_equal(cp_store_run_keep(conn, probe_txn, &p), CP_QS_ONE);
+    cp_store_release(conn);
+    struct cp_error err;
+    conn = cp_store_acquire(store, &err);
+    assert_non_null(conn);
+    assert_false(conn->kept);
+    begin(true); /* no transaction was left open on it */
+    commit();
+}
+
 static void
 test_store__data_survives_reopen(void **state)
 {
@@ -2134,6 +2193,7 @@ test_store__postgres_not_configured(void **state)
         cmocka_unit_test(test_store__consents_insert_list_revoke),                                 \
         cmocka_unit_test(test_store__revocations_and_decisions),                                   \
         cmocka_unit_test(test_store__hard_error_rolls_back),                                       \
+        cmocka_unit_test(test_store__kept_read_is_continued_once),                                 \
         cmocka_unit_test(test_store__data_survives_reopen),                                        \
         cmocka_unit_test(test_store__bundles_insert_get_supersede),                                \
         cmocka_unit_test(test_store__log_nodes_leaves_checkpoints),                                \
