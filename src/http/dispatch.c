@@ -225,8 +225,8 @@ is_token(const char *s)
     return true;
 }
 
-bool
-cp_http_begin(struct cp_req *req, struct cp_reply *rep, int64_t *out_body_limit)
+static bool
+begin_request(struct cp_req *req, struct cp_reply *rep, int64_t *out_body_limit)
 {
     const struct cp_config *cfg = req->app->cfg;
     if (req->start_us == 0)
@@ -279,19 +279,9 @@ cp_http_begin(struct cp_req *req, struct cp_reply *rep, int64_t *out_body_limit)
 
     const struct cp_route *r = req->route;
     if (r->scope != CP_SCOPE_PUBLIC) {
-        bool ok = authenticate(req, rep);
-        /* Not held while a body arrives: a slow upload must not pin a store connection. A
-         * request without one keeps it, and the key lookup's read transaction, for its
-         * handler's first read (cp_store_run_keep). */
-        if (!ok || cp_req_has_body(req)) {
-            cp_store_release(req->conn);
-            req->conn = NULL;
-        }
-        if (!ok)
+        if (!authenticate(req, rep))
             return false;
         if ((req->auth.scopes & r->scope) == 0) {
-            cp_store_release(req->conn);
-            req->conn = NULL;
             cp_reply_err(rep, CP_ERR_INSUFFICIENT_SCOPE, NULL,
                          "This API key lacks the scope '%s' that this endpoint requires.",
                          cp_scope_name(r->scope));
@@ -328,8 +318,6 @@ cp_http_begin(struct cp_req *req, struct cp_reply *rep, int64_t *out_body_limit)
     const char *ik = cp_req_header(req, "Idempotency-Key");
     if (ik != NULL && (req->method & (CP_M_POST | CP_M_PUT | CP_M_PATCH))) {
         if (!cp_idem_key_valid(ik)) {
-            cp_store_release(req->conn);
-            req->conn = NULL;
             cp_reply_err(rep, CP_ERR_BAD_IDEMPOTENCY_KEY, "Idempotency-Key",
                          "Idempotency-Key must be 1 to 255 printable ASCII characters.");
             return false;
@@ -338,6 +326,20 @@ cp_http_begin(struct cp_req *req, struct cp_reply *rep, int64_t *out_body_limit)
     }
     *out_body_limit = limit < 0 ? 0 : limit;
     return true;
+}
+
+bool
+cp_http_begin(struct cp_req *req, struct cp_reply *rep, int64_t *out_body_limit)
+{
+    bool go = begin_request(req, rep, out_body_limit);
+    /* The store connection authentication took is not held while a body arrives (a slow
+     * upload must not pin it) nor after a refusal. A request without a body keeps it, with
+     * the key lookup's read transaction, for its handler's first read (cp_store_run_keep). */
+    if (!go || cp_req_has_body(req)) {
+        cp_store_release(req->conn);
+        req->conn = NULL;
+    }
+    return go;
 }
 
 bool
