@@ -97,7 +97,6 @@ struct conn_req {
     bool submitted; /* the handler submitted its write (cp_http_finish returned false) */
     bool suspended; /* under resume_lock: MHD holds the connection until resume_request */
     bool ready;     /* under resume_lock: the write reported, the reply is in rep */
-    bool completed; /* complete_submitted ran */
 };
 
 /* Uploads are cut off only if slower than this on average (on top of body_timeout_s), so a
@@ -177,9 +176,8 @@ suspend_until_ready(struct MHD_Connection *con, struct conn_req *cr)
 static void
 complete_submitted(struct conn_req *cr)
 {
-    if (cr->completed)
+    if (!cr->req.pending) /* cp_http_complete ran */
         return;
-    cr->completed = true;
     cp_http_complete(&cr->req, &cr->rep);
     if (cr->suspended)
         atomic_fetch_sub(&cr->srv->pending, 1);
