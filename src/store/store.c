@@ -528,6 +528,7 @@ static enum cp_qs
 run_write(struct cp_store_conn *c, bool log, cp_txn_fn fn, void *cls)
 {
     struct cp_store *s = c->store;
+    end_kept(c);
     struct write_job me = {.fn = fn, .cls = cls, .log = log};
     pthread_cond_init(&me.wake, NULL);
     pthread_mutex_lock(&s->wq_lock);
@@ -635,10 +636,8 @@ run_in_kept(struct cp_store_conn *c, cp_txn_fn fn, void *cls)
 enum cp_qs
 cp_store_run(struct cp_store_conn *c, bool write, cp_txn_fn fn, void *cls)
 {
-    if (write) {
-        end_kept(c);
+    if (write)
         return run_write(c, false, fn, cls);
-    }
     return c->kept ? run_in_kept(c, fn, cls) : run_txn(c, false, false, false, fn, cls);
 }
 
@@ -651,7 +650,6 @@ cp_store_run_keep(struct cp_store_conn *c, cp_txn_fn fn, void *cls)
 enum cp_qs
 cp_store_run_log(struct cp_store_conn *c, cp_txn_fn fn, void *cls)
 {
-    end_kept(c);
     return run_write(c, true, fn, cls);
 }
 

@@ -423,8 +423,9 @@ typedef enum cp_qs (*cp_txn_fn)(struct cp_store_conn *c, void *cls);
  * first run without savepoints; if one must be undone after it changed rows, the transaction
  * is rolled back and the batch runs again with a savepoint each, so the outcome is the same.) A
  * caller returns only after the commit that holds its writes, so success still means "on disk". fn
- * runs on the leader's thread, on the store's one writer connection (so the pages writes touch stay
- * in one cache), not the caller's: it must use only the connection it is given and its cls.
+ * runs on the thread leading the batch (the writer thread once started), on the store's one writer
+ * connection (so the pages writes touch stay in one cache), not the caller's: it must use only the
+ * connection it is given and its cls.
  *
  * fn may be called more than once, so it must not have effects outside the transaction other
  * than overwriting its own outputs. Returns fn's final status (>= 0 on commit).
