@@ -1058,9 +1058,8 @@ sq_call_update(struct cp_store_conn *cc, const struct cp_call *call)
  * The query yields the page's rowids only; sq_call_list then reads each call by rowid. The
  * indexes end in started_at, not in (started_at, id), so SQLite sorts each run of equal
  * started_at by id in a temporary b-tree: selecting every column put each whole row (with its
- * transcript) through that sorter, twice its bytes copied, 40% of a list's time in the
- * store (docs/BENCHMARKS.md). The rowids come from the same read transaction, so the rows are
- * those the query saw.
+ * transcript) through that sorter, its bytes copied twice more (8% of a page's instructions).
+ * The rowids come from the same read transaction, so the rows are those the query saw.
  */
 static const char *
 list_index(unsigned bits)
