@@ -5,6 +5,7 @@
 #include "crypto/crypto.h"
 
 #include <sodium.h>
+#include <string.h>
 
 #include "core/util.h"
 
@@ -24,6 +25,29 @@ void
 cp_crypto_random(void *buf, size_t n)
 {
     randombytes_buf(buf, n);
+}
+
+#define ID_POOL 256
+
+void
+cp_crypto_random_id(void *buf, size_t n)
+{
+    static _Thread_local struct {
+        unsigned char b[ID_POOL];
+        size_t left; /* the last `left` bytes of b are unused */
+    } pool;
+    if (n > ID_POOL) {
+        randombytes_buf(buf, n);
+        return;
+    }
+    if (pool.left < n) {
+        randombytes_buf(pool.b, ID_POOL);
+        pool.left = ID_POOL;
+    }
+    unsigned char *p = pool.b + ID_POOL - pool.left;
+    memcpy(buf, p, n);
+    sodium_memzero(p, n); /* a drawn byte is never handed out twice, even after a fault */
+    pool.left -= n;
 }
 
 void

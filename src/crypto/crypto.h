@@ -47,8 +47,15 @@ struct cp_hmac_ctx {
 
 /* Initialise libsodium. Aborts if it can't (no entropy source: nothing is safe after that). */
 void cp_crypto_init(void);
-/* Fill buf with n bytes from the OS CSPRNG. */
+/* Fill buf with n bytes from the OS CSPRNG. For keys and secrets. */
 void cp_crypto_random(void *buf, size_t n);
+/*
+ * Fill buf with n bytes from the OS CSPRNG, for identifiers (request, call, bundle and record
+ * ids): served from a per-thread buffer that one getrandom(2) refills 256 bytes at a time, so
+ * that an id does not cost a system call. The bytes are as unpredictable; they are not to be
+ * used in a process that forks after drawing (callproof never forks).
+ */
+void cp_crypto_random_id(void *buf, size_t n);
 /* SHA-256 of data[0..n). */
 void cp_crypto_sha256(const void *data, size_t n, struct cp_sha256 *out);
 void cp_crypto_sha256_init(struct cp_sha256_ctx *ctx);

@@ -21,7 +21,7 @@ void
 cp_uuid_v7(int64_t now_ms, char out[CP_UUID_LEN + 1])
 {
     uint8_t b[16];
-    cp_crypto_random(b, sizeof(b));
+    cp_crypto_random_id(b, sizeof(b));
     uint64_t ts = (uint64_t)now_ms;
     for (int i = 0; i < 6; i++)
         b[i] = (uint8_t)(ts >> (40 - 8 * i));

@@ -14,7 +14,7 @@ void
 cp_consent_new_id(const char *prefix, char out[CP_CONSENT_ID_LEN + 1])
 {
     uint8_t rnd[16];
-    cp_crypto_random(rnd, sizeof(rnd));
+    cp_crypto_random_id(rnd, sizeof(rnd));
     char hex[33];
     cp_hex_encode(rnd, sizeof(rnd), hex);
     snprintf(out, CP_CONSENT_ID_LEN + 1, "%.3s_%s", prefix, hex);

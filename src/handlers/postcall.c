@@ -460,7 +460,7 @@ cp_h_post_call(struct cp_req *req, struct cp_reply *rep)
     }
     p->n_disclosures = nd;
     uint8_t rnd[16];
-    cp_crypto_random(rnd, sizeof(rnd));
+    cp_crypto_random_id(rnd, sizeof(rnd));
     char hex[33];
     cp_hex_encode(rnd, sizeof(rnd), hex);
     snprintf(p->bundle_id, sizeof(p->bundle_id), "ev_%s", hex);

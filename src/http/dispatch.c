@@ -42,7 +42,7 @@ set_request_id(struct cp_req *req)
         return;
     }
     uint8_t rnd[12];
-    cp_crypto_random(rnd, sizeof(rnd));
+    cp_crypto_random_id(rnd, sizeof(rnd));
     memcpy(req->request_id, "req_", 4);
     cp_hex_encode(rnd, sizeof(rnd), req->request_id + 4);
 }

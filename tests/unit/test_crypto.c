@@ -18,6 +18,8 @@
  */
 #include "unit.h"
 
+#include <pthread.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -406,6 +408,48 @@ test_crypto__base64_rfc4648(void **state)
     }
 }
 
+/* Identifier bytes: many draws, across the per-thread buffer's refills and from two threads,
+ * never repeat; a draw larger than the buffer and an empty one work. */
+#define ID_DRAWS 2000
+
+static void *
+draw_ids(void *arg)
+{
+    uint8_t(*ids)[12] = arg;
+    for (size_t i = 0; i < ID_DRAWS; i++)
+        cp_crypto_random_id(ids[i], sizeof(ids[i]));
+    return NULL;
+}
+
+static int
+id_cmp(const void *a, const void *b)
+{
+    return memcmp(a, b, 12);
+}
+
+static void
+test_crypto__random_id(void **state)
+{
+    (void)state;
+    uint8_t(*ids)[12] = calloc(2 * ID_DRAWS, sizeof(*ids));
+    assert_non_null(ids);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, draw_ids, ids + ID_DRAWS), 0);
+    draw_ids(ids);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    qsort(ids, 2 * ID_DRAWS, sizeof(*ids), id_cmp);
+    for (size_t i = 1; i < 2 * ID_DRAWS; i++)
+        if (memcmp(ids[i - 1], ids[i], sizeof(*ids)) == 0)
+            fail_msg("draw %zu repeats an earlier one", i);
+    free(ids);
+
+    uint8_t big[1000] = {0}, zero[1000] = {0};
+    cp_crypto_random_id(big, sizeof(big));
+    assert_memory_not_equal(big, zero, sizeof(big));
+    assert_memory_not_equal(big, big + 500, 500);
+    cp_crypto_random_id(big, 0);
+}
+
 int
 main(void)
 {
@@ -418,6 +462,7 @@ main(void)
         cmocka_unit_test(test_crypto__ed25519_wrong_key_refused),
         cmocka_unit_test(test_crypto__signer_key_id),
         cmocka_unit_test(test_crypto__evidence_signature),
+        cmocka_unit_test(test_crypto__random_id),
         cmocka_unit_test(test_crypto__sha256_known_answers),
         cmocka_unit_test(test_crypto__sha256_million_a),
         cmocka_unit_test(test_crypto__sha256_eq),
