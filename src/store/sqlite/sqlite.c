@@ -77,6 +77,7 @@ enum stmt_id {
     ST_CALL_DELETE,
     ST_CALL_COUNT_ADD,
     ST_CALL_BY_ROWID,
+    ST_CALL_ID_BY_ROWID,
     ST__COUNT
 };
 
@@ -228,6 +229,7 @@ static const char *const stmt_sql[ST__COUNT] = {
                     "AND external_id = ?2 AND id <> ?2 LIMIT 1",
     /* A page of the list, row by row (see sq_call_list). */
     [ST_CALL_BY_ROWID] = "SELECT " CALL_COLS " FROM calls WHERE rowid = ?1 AND tenant_id = ?2",
+    [ST_CALL_ID_BY_ROWID] = "SELECT id FROM calls WHERE rowid = ?1",
 };
 
 /* Writers of this process never wait in SQLite's busy handler (which sleeps in growing steps,
@@ -250,13 +252,21 @@ enum {
     LF__COMBOS = 1 << 7,
 };
 
+/* The statements of a list (see list_stmt). */
+enum list_kind {
+    LK_COUNT, /* the total */
+    LK_PAGE,  /* the page's rowids in order, when SQLite orders them without a sorter */
+    LK_SCAN,  /* every rowid and started_at, newest first: runs of equal starts unordered */
+    LK_TIES,  /* the rowids of one run of equal starts, by id, a slice of it */
+    LK__COUNT
+};
+
 struct sq_conn {
     struct cp_store_conn head; /* must be first */
     struct sq_state *st;
     sqlite3 *db;
     sqlite3_stmt *stmts[ST__COUNT];
-    sqlite3_stmt *list_stmts[LF__COMBOS];
-    sqlite3_stmt *count_stmts[LF__COMBOS];
+    sqlite3_stmt *list_stmts[LK__COUNT][LF__COMBOS];
     bool in_txn;
 };
 
@@ -541,10 +551,9 @@ sq_conn_close(struct cp_store_conn *cc)
     struct sq_conn *c = sq(cc);
     for (int i = 0; i < ST__COUNT; i++)
         sqlite3_finalize(c->stmts[i]);
-    for (int i = 0; i < LF__COMBOS; i++) {
-        sqlite3_finalize(c->list_stmts[i]);
-        sqlite3_finalize(c->count_stmts[i]);
-    }
+    for (int k = 0; k < LK__COUNT; k++)
+        for (int i = 0; i < LF__COMBOS; i++)
+            sqlite3_finalize(c->list_stmts[k][i]);
     sqlite3_close(c->db);
     free(c);
 }
@@ -1051,21 +1060,27 @@ sq_call_update(struct cp_store_conn *cc, const struct cp_call *call)
  * (tenant_id, column, started_at); the query names the index of the most selective filter
  * present (INDEXED BY), so the plan never depends on table statistics: without them SQLite
  * sometimes walks the tenant's whole primary key for two equality filters. Phone matches
- * either number, so it is an IN over both phone indexes and rows are then fetched by primary
- * key. The other filters are checked per row; the page is read in index order when the index
- * ends in started_at.
+ * either number: the rowids of both phone indexes, and the calls read by rowid (NOT INDEXED:
+ * asked for rowids alone, the planner preferred walking the tenant's whole calls_started, which
+ * holds every column such a query names, and probing the phone's few rowids for each call).
+ * The other filters are checked per row; the page is read in index order when the index ends
+ * in started_at.
  *
- * The query yields the page's rowids only; sq_call_list then reads each call by rowid. The
- * indexes end in started_at, not in (started_at, id), so SQLite sorts each run of equal
- * started_at by id in a temporary b-tree: selecting every column put each whole row (with its
- * transcript) through that sorter, its bytes copied twice more (8% of a page's instructions).
- * The rowids come from the same read transaction, so the rows are those the query saw.
+ * The order is started_at DESC, id DESC. The queries yield rowids only; sq_call_list then
+ * reads each call of the page by rowid, in the same read transaction. calls_started ends in
+ * (started_at, id), so SQLite reads a page of it in order (LK_PAGE); phone sorts its few
+ * matches (LK_PAGE too). The other indexes end in started_at alone: asked for id as well,
+ * SQLite orders each run of equal started_at in a temporary b-tree, cleared between runs, for
+ * every row (with its whole row when the query selected every column: the list's largest
+ * cost after the rows themselves). So it is asked for started_at order only (LK_SCAN, from
+ * the index alone when the filters are all in it), and sq_call_list orders the runs of equal
+ * starts by id itself (list_page).
  */
 static const char *
 list_index(unsigned bits)
 {
     if (bits & LF_PHONE)
-        return ""; /* primary key lookups for the ids the IN yields (see the ORDER BY) */
+        return " NOT INDEXED"; /* rowid lookups of the calls the phone indexes give */
     if (bits & LF_CAMPAIGN)
         return " INDEXED BY calls_campaign";
     if ((bits & LF_STATE) && (bits & LF_DIRECTION))
@@ -1079,15 +1094,22 @@ list_index(unsigned bits)
     return " INDEXED BY calls_started";
 }
 
-static sqlite3_stmt *
-list_stmt(struct sq_conn *c, unsigned bits, bool count)
+/* True when the index the filters use ends in started_at but not id (see list_index). */
+static bool
+list_scans(unsigned bits)
 {
-    sqlite3_stmt **slot = count ? &c->count_stmts[bits] : &c->list_stmts[bits];
+    return !(bits & LF_PHONE) && (bits & (LF_CAMPAIGN | LF_STATE | LF_DIRECTION | LF_OUTCOME));
+}
+
+static sqlite3_stmt *
+list_stmt(struct sq_conn *c, unsigned bits, enum list_kind kind)
+{
+    sqlite3_stmt **slot = &c->list_stmts[kind][bits];
     if (*slot != NULL)
         return *slot;
     char sql[2048];
     int n;
-    if (count && !(bits & (LF_PHONE | LF_FROM | LF_TO))) {
+    if (kind == LK_COUNT && !(bits & (LF_PHONE | LF_FROM | LF_TO))) {
         /* Only equality filters: the total is a sum of call_counts rows (migration 7). */
         n = snprintf(sql, sizeof(sql),
                      "SELECT coalesce(sum(n), 0) FROM call_counts WHERE tenant_id = ?1%s%s%s%s",
@@ -1098,7 +1120,10 @@ list_stmt(struct sq_conn *c, unsigned bits, bool count)
         goto prepare;
     }
     n = snprintf(sql, sizeof(sql), "SELECT %s FROM calls%s WHERE tenant_id = ?1",
-                 count ? "count(*)" : "rowid", list_index(bits));
+                 kind == LK_COUNT  ? "count(*)"
+                 : kind == LK_SCAN ? "rowid, started_at"
+                                   : "rowid",
+                 list_index(bits));
     static const struct {
         unsigned bit;
         const char *cond;
@@ -1107,9 +1132,9 @@ list_stmt(struct sq_conn *c, unsigned bits, bool count)
         {LF_STATE, " AND state = ?3"},
         {LF_DIRECTION, " AND direction = ?4"},
         {LF_OUTCOME, " AND outcome = ?6"},
-        {LF_PHONE, " AND id IN (SELECT id FROM calls INDEXED BY calls_from WHERE tenant_id = ?1"
-                   " AND from_number = ?5 UNION SELECT id FROM calls INDEXED BY calls_to"
-                   " WHERE tenant_id = ?1 AND to_number = ?5)"},
+        {LF_PHONE, " AND rowid IN (SELECT rowid FROM calls INDEXED BY calls_from WHERE"
+                   " tenant_id = ?1 AND from_number = ?5 UNION SELECT rowid FROM calls INDEXED BY"
+                   " calls_to WHERE tenant_id = ?1 AND to_number = ?5)"},
         /* Date bounds only when given: "started_at >= 0" would drop calls without a start. */
         {LF_FROM, " AND started_at >= ?7"},
         {LF_TO, " AND started_at <= ?8"},
@@ -1117,13 +1142,14 @@ list_stmt(struct sq_conn *c, unsigned bits, bool count)
     for (size_t i = 0; i < CP_ARRAY_LEN(conds); i++)
         if (bits & conds[i].bit)
             n += snprintf(sql + n, sizeof(sql) - (size_t)n, "%s", conds[i].cond);
-    /* For phone, "+started_at" keeps the planner from walking calls_started in order and
-     * probing the (small) IN list for every call of the tenant: it fetches the matching ids by
-     * primary key and sorts them instead. */
-    if (!count)
+    if (kind == LK_PAGE)
         snprintf(sql + n, sizeof(sql) - (size_t)n,
-                 " ORDER BY %sstarted_at DESC, id DESC LIMIT ?9 OFFSET ?10",
-                 (bits & LF_PHONE) ? "+" : "");
+                 " ORDER BY started_at DESC, id DESC LIMIT ?9 OFFSET ?10");
+    else if (kind == LK_SCAN)
+        snprintf(sql + n, sizeof(sql) - (size_t)n, " ORDER BY started_at DESC");
+    else if (kind == LK_TIES)
+        snprintf(sql + n, sizeof(sql) - (size_t)n,
+                 " AND started_at IS ?11 ORDER BY id DESC LIMIT ?9 OFFSET ?10");
 prepare:
     (void)n;
     if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL) != SQLITE_OK) {
@@ -1167,7 +1193,8 @@ cp_sqlite_list_plan(struct cp_store_conn *cc, const struct cp_call_filter *f, bo
                     size_t n)
 {
     struct sq_conn *c = sq(cc);
-    sqlite3_stmt *s = list_stmt(c, filter_bits(f), count);
+    unsigned bits = filter_bits(f);
+    sqlite3_stmt *s = list_stmt(c, bits, count ? LK_COUNT : list_scans(bits) ? LK_SCAN : LK_PAGE);
     if (s == NULL)
         return false;
     char *sql = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sqlite3_sql(s));
@@ -1186,13 +1213,135 @@ cp_sqlite_list_plan(struct cp_store_conn *cc, const struct cp_call_filter *f, bo
     return ok;
 }
 
+/* A run of calls with the same started_at longer than this is ordered by SQLite (LK_TIES). */
+#define LIST_RUN_MAX 64
+
+struct run_id {
+    int64_t rowid;
+    const char *id;
+};
+
+static int
+run_id_desc(const void *a, const void *b)
+{
+    return strcmp(((const struct run_id *)b)->id, ((const struct run_id *)a)->id);
+}
+
+/*
+ * Positions [pos, pos + n) of the list are a run of n calls with the same started_at (start,
+ * or NULL), the first min(n, LIST_RUN_MAX) of them in ids[]. Append those of the run that fall
+ * in the page [lo, hi) to out[*n_out], in the run's order (id DESC).
+ */
+static enum cp_qs
+list_run(struct sq_conn *c, int64_t tenant_id, const struct cp_call_filter *f, unsigned bits,
+         const sqlite3_value *start, struct run_id *ids, int64_t n, int64_t pos, int64_t lo,
+         int64_t hi, int64_t *out, size_t *n_out)
+{
+    int64_t from = lo > pos ? lo - pos : 0, to = hi < pos + n ? hi - pos : n; /* in the run */
+    if (from >= to)
+        return CP_QS_ONE;
+    if (n == 1) {
+        out[(*n_out)++] = ids[0].rowid;
+        return CP_QS_ONE;
+    }
+    if (n <= LIST_RUN_MAX) {
+        sqlite3_stmt *s = stmt(c, ST_CALL_ID_BY_ROWID);
+        if (s == NULL)
+            return CP_QS_HARD;
+        char text[LIST_RUN_MAX][CP_UUID_LEN + 1];
+        for (int64_t i = 0; i < n; i++) {
+            sqlite3_bind_int64(s, 1, ids[i].rowid);
+            int rc = sqlite3_step(s);
+            if (rc != SQLITE_ROW) {
+                enum cp_qs qs = rc == SQLITE_DONE ? CP_QS_HARD : qs_from_rc(c, rc, "call list");
+                done(s);
+                return qs;
+            }
+            snprintf(text[i], sizeof(text[i]), "%s", (const char *)sqlite3_column_text(s, 0));
+            ids[i].id = text[i];
+            done(s);
+        }
+        qsort(ids, (size_t)n, sizeof(*ids), run_id_desc);
+        for (int64_t i = from; i < to; i++)
+            out[(*n_out)++] = ids[i].rowid;
+        return CP_QS_ONE;
+    }
+    /* A long run (calls never started, or imported with one start time): SQLite sorts it. */
+    sqlite3_stmt *s = list_stmt(c, bits, LK_TIES);
+    if (s == NULL)
+        return CP_QS_HARD;
+    bind_filter(s, tenant_id, f, bits);
+    sqlite3_bind_value(s, 11, start);
+    sqlite3_bind_int64(s, 9, to - from);
+    sqlite3_bind_int64(s, 10, from);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        out[(*n_out)++] = sqlite3_column_int64(s, 0);
+    enum cp_qs qs = rc == SQLITE_DONE ? CP_QS_ONE : qs_from_rc(c, rc, "call list");
+    done(s);
+    return qs;
+}
+
+/* The rowids of the page [f->offset, f->offset + cap) in list order, from LK_SCAN. */
+static enum cp_qs
+list_page(struct sq_conn *c, int64_t tenant_id, const struct cp_call_filter *f, unsigned bits,
+          size_t cap, int64_t *out, size_t *n_out)
+{
+    sqlite3_stmt *s = list_stmt(c, bits, LK_SCAN);
+    if (s == NULL)
+        return CP_QS_HARD;
+    bind_filter(s, tenant_id, f, bits);
+    int64_t lo = f->offset, hi = f->offset + (int64_t)cap;
+    int64_t pos = 0, n = 0; /* the current run: positions [pos, pos + n) */
+    struct run_id ids[LIST_RUN_MAX];
+    sqlite3_value *start = NULL; /* the run's started_at */
+    enum cp_qs qs = CP_QS_ONE;
+    for (;;) {
+        int rc = sqlite3_step(s);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            qs = qs_from_rc(c, rc, "call list");
+            break;
+        }
+        bool row = rc == SQLITE_ROW;
+        if (row && n > 0) {
+            bool same = sqlite3_column_type(s, 1) == SQLITE_NULL
+                            ? sqlite3_value_type(start) == SQLITE_NULL
+                            : sqlite3_value_type(start) != SQLITE_NULL &&
+                                  sqlite3_value_int64(start) == sqlite3_column_int64(s, 1);
+            if (same) {
+                if (n < LIST_RUN_MAX)
+                    ids[n].rowid = sqlite3_column_int64(s, 0);
+                n++;
+                continue;
+            }
+        }
+        if (n > 0) {
+            qs = list_run(c, tenant_id, f, bits, start, ids, n, pos, lo, hi, out, n_out);
+            pos += n;
+            if (qs < 0 || pos >= hi)
+                break;
+        }
+        if (!row)
+            break;
+        sqlite3_value_free(start);
+        start = sqlite3_value_dup(sqlite3_column_value(s, 1));
+        if (start == NULL)
+            cp_die("out of memory");
+        ids[0].rowid = sqlite3_column_int64(s, 0);
+        n = 1;
+    }
+    sqlite3_value_free(start);
+    done(s);
+    return qs;
+}
+
 static enum cp_qs
 sq_call_list(struct cp_store_conn *cc, int64_t tenant_id, const struct cp_call_filter *f,
              struct cp_arena *arena, struct cp_call **out_items, size_t *out_n, int64_t *out_total)
 {
     struct sq_conn *c = sq(cc);
     unsigned bits = filter_bits(f);
-    sqlite3_stmt *s = list_stmt(c, bits, true);
+    sqlite3_stmt *s = list_stmt(c, bits, LK_COUNT);
     if (s == NULL)
         return CP_QS_HARD;
     bind_filter(s, tenant_id, f, bits);
@@ -1205,21 +1354,25 @@ sq_call_list(struct cp_store_conn *cc, int64_t tenant_id, const struct cp_call_f
     *out_total = sqlite3_column_int64(s, 0);
     done(s);
 
-    s = list_stmt(c, bits, false);
-    if (s == NULL)
-        return CP_QS_HARD;
-    bind_filter(s, tenant_id, f, bits);
-    sqlite3_bind_int64(s, 9, f->limit);
-    sqlite3_bind_int64(s, 10, f->offset);
     size_t cap = f->limit > 0 ? (size_t)f->limit : 1;
     int64_t *rowids = cp_arena_alloc(arena, cap * sizeof(*rowids));
     size_t n = 0;
-    while (n < cap && (rc = sqlite3_step(s)) == SQLITE_ROW)
-        rowids[n++] = sqlite3_column_int64(s, 0);
     enum cp_qs qs = CP_QS_ONE;
-    if (n < cap && rc != SQLITE_DONE)
-        qs = qs_from_rc(c, rc, "call list");
-    done(s);
+    if (list_scans(bits)) {
+        qs = list_page(c, tenant_id, f, bits, cap, rowids, &n);
+    } else {
+        s = list_stmt(c, bits, LK_PAGE);
+        if (s == NULL)
+            return CP_QS_HARD;
+        bind_filter(s, tenant_id, f, bits);
+        sqlite3_bind_int64(s, 9, f->limit);
+        sqlite3_bind_int64(s, 10, f->offset);
+        while (n < cap && (rc = sqlite3_step(s)) == SQLITE_ROW)
+            rowids[n++] = sqlite3_column_int64(s, 0);
+        if (n < cap && rc != SQLITE_DONE)
+            qs = qs_from_rc(c, rc, "call list");
+        done(s);
+    }
     if (qs < 0)
         return qs;
 
