@@ -39,6 +39,13 @@ static int
 utf16_cmp(const char *a, const char *b)
 {
     const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+    /* Up to the first byte that differs both strings are the same characters; when that byte is
+     * ASCII in both (or one string ends there), it decides as it does in UTF-16. */
+    size_t k = 0;
+    while (x[k] != '\0' && x[k] == y[k])
+        k++;
+    if (x[k] < 0x80 && y[k] < 0x80)
+        return (x[k] > y[k]) - (x[k] < y[k]);
     size_t i = 0, j = 0;
     while (x[i] != '\0' && y[j] != '\0') {
         uint32_t ca = next_cp(x, &i), cb = next_cp(y, &j);
@@ -60,6 +67,46 @@ member_cmp(const void *a, const void *b)
     return utf16_cmp((*x)->string, (*y)->string);
 }
 
+/* What write_chars does with each byte: 0 copy it, 1 a two-character escape, 2 \u00XX. */
+static const unsigned char esc_kind[256] = {
+    2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 2, 1, 1, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 1, ['\\'] = 1,
+};
+
+/* s[0..n) as a JSON string: only '"', '\\' and controls escaped (RFC 8785 3.2.2.2). */
+static void
+write_chars(const char *s, size_t n, struct cp_buf *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *u = (const unsigned char *)s;
+    cp_buf_putc(out, '"');
+    size_t i = 0;
+    while (i < n) {
+        size_t start = i;
+        while (i < n && esc_kind[u[i]] == 0)
+            i++;
+        cp_buf_append(out, s + start, i - start);
+        if (i == n)
+            break;
+        unsigned char c = u[i++];
+        if (esc_kind[c] == 1) {
+            char e = c == '"'    ? '"'
+                     : c == '\\' ? '\\'
+                     : c == '\b' ? 'b'
+                     : c == '\t' ? 't'
+                     : c == '\n' ? 'n'
+                     : c == '\f' ? 'f'
+                                 : 'r';
+            char two[2] = {'\\', e};
+            cp_buf_append(out, two, 2);
+        } else {
+            char six[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf]};
+            cp_buf_append(out, six, 6);
+        }
+    }
+    cp_buf_putc(out, '"');
+}
+
 static bool
 write_string(const char *s, struct cp_buf *out, struct cp_error *err)
 {
@@ -68,40 +115,24 @@ write_string(const char *s, struct cp_buf *out, struct cp_error *err)
         cp_error_set(err, CP_ERR_INTERNAL, NULL, "Invalid UTF-8 in data to sign.");
         return false;
     }
-    cp_buf_putc(out, '"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        switch (c) {
-        case '"':
-            cp_buf_puts(out, "\\\"");
-            break;
-        case '\\':
-            cp_buf_puts(out, "\\\\");
-            break;
-        case '\b':
-            cp_buf_puts(out, "\\b");
-            break;
-        case '\t':
-            cp_buf_puts(out, "\\t");
-            break;
-        case '\n':
-            cp_buf_puts(out, "\\n");
-            break;
-        case '\f':
-            cp_buf_puts(out, "\\f");
-            break;
-        case '\r':
-            cp_buf_puts(out, "\\r");
-            break;
-        default:
-            if (c < 0x20)
-                cp_buf_printf(out, "\\u%04x", c);
-            else
-                cp_buf_putc(out, (char)c); /* everything else literally, DEL and U+2028 too */
-        }
-    }
-    cp_buf_putc(out, '"');
+    write_chars(s, n, out);
     return true;
+}
+
+/* An integer in decimal, without printf. */
+static void
+write_int(int64_t v, struct cp_buf *out)
+{
+    char d[24];
+    size_t k = sizeof(d);
+    uint64_t m = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        d[--k] = (char)('0' + m % 10);
+        m /= 10;
+    } while (m != 0);
+    if (v < 0)
+        d[--k] = '-';
+    cp_buf_append(out, d + k, sizeof(d) - k);
 }
 
 bool
@@ -120,7 +151,7 @@ cp_canonical_write(const cJSON *item, struct cp_buf *out, struct cp_error *err)
                          "Signed data may hold only integers within +-(2^53-1).");
             return false;
         }
-        cp_buf_printf(out, "%lld", (long long)v);
+        write_int((int64_t)v, out);
     } else if (cJSON_IsString(item)) {
         return write_string(item->valuestring, out, err);
     } else if (cJSON_IsArray(item)) {
@@ -136,8 +167,9 @@ cp_canonical_write(const cJSON *item, struct cp_buf *out, struct cp_error *err)
         size_t n = 0;
         for (const cJSON *c = item->child; c != NULL; c = c->next)
             n++;
-        const cJSON **m = n ? malloc(n * sizeof(*m)) : NULL;
-        if (n && m == NULL)
+        const cJSON *small[32];
+        const cJSON **m = n <= CP_ARRAY_LEN(small) ? small : malloc(n * sizeof(*m));
+        if (m == NULL)
             cp_die("out of memory");
         size_t k = 0;
         bool ok = true;
@@ -147,7 +179,8 @@ cp_canonical_write(const cJSON *item, struct cp_buf *out, struct cp_error *err)
                 ok = false;
         }
         if (!ok) {
-            free(m);
+            if (m != small)
+                free(m);
             cp_error_set(err, CP_ERR_INTERNAL, NULL, "Invalid member name in data to sign.");
             return false;
         }
@@ -163,11 +196,12 @@ cp_canonical_write(const cJSON *item, struct cp_buf *out, struct cp_error *err)
             }
             if (i > 0)
                 cp_buf_putc(out, ',');
-            ok = write_string(m[i]->string, out, err);
+            write_chars(m[i]->string, strlen(m[i]->string), out); /* checked above */
             cp_buf_putc(out, ':');
-            ok = ok && cp_canonical_write(m[i], out, err);
+            ok = cp_canonical_write(m[i], out, err);
         }
-        free(m);
+        if (m != small)
+            free(m);
         if (!ok)
             return false;
         cp_buf_putc(out, '}');

@@ -89,6 +89,33 @@ test_canonical__integer_only_profile(void **state)
 }
 
 static void
+test_canonical__names_integers_and_large_objects(void **state)
+{
+    (void)state;
+    /* Names sharing a prefix (ASCII or not), one a prefix of another, non-ASCII against ASCII
+     * at the first difference. */
+    expect_canonical("{\"ab\":1,\"a\":2,\"\u00e9z\":3,\"\u00e9a\":4,\"a\u00e9\":5,\"az\":6,"
+                     "\"\":7,\"\u00e9\":8}",
+                     "{\"\":7,\"a\":2,\"ab\":1,\"az\":6,\"a\xc3\xa9\":5,\"\xc3\xa9\":8,"
+                     "\"\xc3\xa9\x61\":4,\"\xc3\xa9z\":3}");
+    expect_canonical("[0,-1,1,10,-10,123456789,-9007199254740991,4503599627370496]",
+                     "[0,-1,1,10,-10,123456789,-9007199254740991,4503599627370496]");
+    /* More members than fit the writer's small array: k00..k39 given backwards. */
+    struct cp_buf in = CP_BUF_INIT, want = CP_BUF_INIT;
+    cp_buf_putc(&in, '{');
+    cp_buf_putc(&want, '{');
+    for (int i = 39; i >= 0; i--)
+        cp_buf_printf(&in, "%s\"k%02d\":%d", i == 39 ? "" : ",", i, i);
+    for (int i = 0; i < 40; i++)
+        cp_buf_printf(&want, "%s\"k%02d\":%d", i == 0 ? "" : ",", i, i);
+    cp_buf_putc(&in, '}');
+    cp_buf_putc(&want, '}');
+    expect_canonical(in.data, want.data);
+    cp_buf_free(&in);
+    cp_buf_free(&want);
+}
+
+static void
 test_canonical__duplicate_names_refused(void **state)
 {
     (void)state;
@@ -147,6 +174,7 @@ main(void)
         cmocka_unit_test(test_canonical__utf16_key_order),
         cmocka_unit_test(test_canonical__strings),
         cmocka_unit_test(test_canonical__integer_only_profile),
+        cmocka_unit_test(test_canonical__names_integers_and_large_objects),
         cmocka_unit_test(test_canonical__duplicate_names_refused),
         cmocka_unit_test(test_ed25519__go_sumdb_vector),
     };

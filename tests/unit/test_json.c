@@ -269,6 +269,26 @@ test_json__utf8_valid_boundaries(void **state)
     assert_true(cp_json_utf8_valid("a\0b", 3));
     assert_true(cp_json_utf8_valid("\xc3\xa9", 1) == false);
     assert_true(cp_json_utf8_valid(NULL, 0));
+
+    /* Long ASCII runs are checked eight bytes at a time: every bad sequence above, and a good
+     * one, at every offset from 0 to 24 in 40 ASCII bytes, and a length that ends inside one. */
+    for (size_t at = 0; at <= 24; at++) {
+        char buf[64];
+        memset(buf, 'a', 40);
+        buf[40] = '\0';
+        for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+            char b[64];
+            memcpy(b, buf, sizeof(b));
+            memcpy(b + at, bad[k], strlen(bad[k]));
+            if (cp_json_utf8_valid(b, 40))
+                fail_msg("bad[%zu] at offset %zu accepted", k, at);
+        }
+        char g[64];
+        memcpy(g, buf, sizeof(g));
+        memcpy(g + at, "\xf0\x90\x80\x80", 4);
+        assert_true(cp_json_utf8_valid(g, 40));
+        assert_false(cp_json_utf8_valid(g, at + 2)); /* cut inside the 4-byte sequence */
+    }
 }
 
 static void
