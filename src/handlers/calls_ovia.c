@@ -27,6 +27,10 @@ reply_call(struct cp_reply *rep, unsigned status, const struct cp_call *call)
 
 struct create_ctx {
     struct cp_call call;
+    /* The 201's body, written by the handler: the transaction (on the store's one writer
+     * thread) only copies it. */
+    const char *body;
+    size_t body_len;
 };
 
 static enum cp_qs
@@ -41,7 +45,8 @@ create_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
                      cc->call.external_id);
         return CP_QS_NONE;
     }
-    reply_call(t->rep, 201, &cc->call);
+    cp_reply_json(t->rep, 201);
+    cp_buf_append(&t->rep->body, cc->body, cc->body_len);
     cp_reply_header(t->rep, "Location",
                     cp_arena_printf(&t->req->arena, "/api/v1/calls/%s", cc->call.id));
     return CP_QS_ONE;
@@ -66,6 +71,13 @@ cp_h_calls_create(struct cp_req *req, struct cp_reply *rep)
     cp_uuid_v7(now, cc->call.id);
     cc->call.tenant_id = req->auth.tenant_id;
     cc->call.created_ms = now;
+    struct cp_buf body = CP_BUF_INIT;
+    struct cp_jw w;
+    cp_jw_init(&w, &body);
+    cp_call_write_ovia(&w, &cc->call);
+    cc->body_len = body.len;
+    cc->body = cp_arena_strndup(&req->arena, body.data, body.len);
+    cp_buf_free(&body);
     cp_req_transact_async(req, rep, false, create_txn, cc);
 }
 
