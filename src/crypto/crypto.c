@@ -27,26 +27,26 @@ cp_crypto_random(void *buf, size_t n)
     randombytes_buf(buf, n);
 }
 
-#define ID_POOL 256
+#define ID_POOL_BYTES 256
 
 void
 cp_crypto_random_id(void *buf, size_t n)
 {
     static _Thread_local struct {
-        unsigned char b[ID_POOL];
+        unsigned char b[ID_POOL_BYTES];
         size_t left; /* the last `left` bytes of b are unused */
     } pool;
-    if (n > ID_POOL) {
+    if (n > ID_POOL_BYTES) {
         randombytes_buf(buf, n);
         return;
     }
     if (pool.left < n) {
-        randombytes_buf(pool.b, ID_POOL);
-        pool.left = ID_POOL;
+        randombytes_buf(pool.b, ID_POOL_BYTES);
+        pool.left = ID_POOL_BYTES;
     }
-    unsigned char *p = pool.b + ID_POOL - pool.left;
+    unsigned char *p = pool.b + ID_POOL_BYTES - pool.left;
     memcpy(buf, p, n);
-    sodium_memzero(p, n); /* a drawn byte is never handed out twice, even after a fault */
+    sodium_memzero(p, n); /* bytes handed out do not stay behind in memory */
     pool.left -= n;
 }
 

@@ -67,7 +67,8 @@ member_cmp(const void *a, const void *b)
     return utf16_cmp((*x)->string, (*y)->string);
 }
 
-/* What write_chars does with each byte: 0 copy it, 1 a two-character escape, 2 \u00XX. */
+/* What write_chars does with each byte: 0 copy it, 1 a two-character escape, 2 \u00XX.
+ * Everything but '"', '\\' and the controls goes literally, DEL and U+2028 too. */
 static const unsigned char esc_kind[256] = {
     2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 2, 1, 1, 2, 2, 2, 2,
     2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 1, ['\\'] = 1,
@@ -184,7 +185,7 @@ cp_canonical_write(const cJSON *item, struct cp_buf *out, struct cp_error *err)
             cp_error_set(err, CP_ERR_INTERNAL, NULL, "Invalid member name in data to sign.");
             return false;
         }
-        if (n > 1) /* qsort(NULL, 0, ...) is undefined for an empty object */
+        if (n > 1) /* one member or none: already in order */
             qsort(m, n, sizeof(*m), member_cmp);
         cp_buf_putc(out, '{');
         for (size_t i = 0; i < n && ok; i++) {

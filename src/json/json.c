@@ -77,10 +77,13 @@ cp_json_utf8_valid(const char *s, size_t len)
     CP_ASSERT(s != NULL || len == 0);
     for (size_t i = 0; i < len;) {
         /* ASCII eight bytes at a time (most of what we check is ASCII). */
-        uint64_t w;
-        if (len - i >= 8 && (memcpy(&w, p + i, 8), (w & 0x8080808080808080u) == 0)) {
-            i += 8;
-            continue;
+        if (len - i >= 8) {
+            uint64_t w;
+            memcpy(&w, p + i, sizeof(w));
+            if ((w & 0x8080808080808080u) == 0) {
+                i += 8;
+                continue;
+            }
         }
         size_t n = utf8_seq_len(p + i, len - i);
         if (n == 0)

@@ -245,10 +245,10 @@ struct cp_store_ops {
     /* Rewrite every mutable column of the call (tenant_id, id) from *call; created_at is kept.
      * ONE, or NONE if there is no such call (or external_id collides with another call). */
     enum cp_qs (*call_update)(struct cp_store_conn *c, const struct cp_call *call);
-    /* One page of the tenant's calls matching filter (limit/offset in the filter), newest start
-     * time first, then id descending (calls without a start time last); *out_items is an arena
-     * array of *out_n calls, *out_total the number matching without paging. ONE (even for an
-     * empty page) or an error. */
+    /* One page of the tenant's calls matching filter (limit >= 1 and offset >= 0 in the filter),
+     * newest start time first, then id descending (calls without a start time last), in a
+     * transaction; *out_items is an arena array of *out_n calls, *out_total the number matching
+     * without paging. ONE (even for an empty page) or an error. */
     enum cp_qs (*call_list)(struct cp_store_conn *c, int64_t tenant_id,
                             const struct cp_call_filter *filter, struct cp_arena *arena,
                             struct cp_call **out_items, size_t *out_n, int64_t *out_total);

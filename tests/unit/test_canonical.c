@@ -100,19 +100,23 @@ test_canonical__names_integers_and_large_objects(void **state)
                      "\"\xc3\xa9\x61\":4,\"\xc3\xa9z\":3}");
     expect_canonical("[0,-1,1,10,-10,123456789,-9007199254740991,4503599627370496]",
                      "[0,-1,1,10,-10,123456789,-9007199254740991,4503599627370496]");
-    /* More members than fit the writer's small array: k00..k39 given backwards. */
-    struct cp_buf in = CP_BUF_INIT, want = CP_BUF_INIT;
-    cp_buf_putc(&in, '{');
-    cp_buf_putc(&want, '{');
-    for (int i = 39; i >= 0; i--)
-        cp_buf_printf(&in, "%s\"k%02d\":%d", i == 39 ? "" : ",", i, i);
-    for (int i = 0; i < 40; i++)
-        cp_buf_printf(&want, "%s\"k%02d\":%d", i == 0 ? "" : ",", i, i);
-    cp_buf_putc(&in, '}');
-    cp_buf_putc(&want, '}');
-    expect_canonical(in.data, want.data);
-    cp_buf_free(&in);
-    cp_buf_free(&want);
+    /* Objects around the size of the writer's small member array (32): k00.. given backwards. */
+    const int sizes[] = {31, 32, 33, 40};
+    for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+        int n = sizes[s];
+        struct cp_buf in = CP_BUF_INIT, want = CP_BUF_INIT;
+        cp_buf_putc(&in, '{');
+        cp_buf_putc(&want, '{');
+        for (int i = n - 1; i >= 0; i--)
+            cp_buf_printf(&in, "%s\"k%02d\":%d", i == n - 1 ? "" : ",", i, i);
+        for (int i = 0; i < n; i++)
+            cp_buf_printf(&want, "%s\"k%02d\":%d", i == 0 ? "" : ",", i, i);
+        cp_buf_putc(&in, '}');
+        cp_buf_putc(&want, '}');
+        expect_canonical(in.data, want.data);
+        cp_buf_free(&in);
+        cp_buf_free(&want);
+    }
 }
 
 static void

@@ -599,7 +599,7 @@ test_store__list_filters_use_indexes(void **state)
     commit();
 
     /* Every combination of the documented filters, list and count: never a full scan, always
-     * an index search (SEARCH ... USING INDEX, or primary-key lookups fed by the phone
+     * an index search (SEARCH ... USING INDEX, or rowid lookups fed by the phone
      * indexes). */
     for (unsigned bits = 0; bits < 128; bits++) {
         struct cp_call_filter f = {.limit = 50};
@@ -641,7 +641,7 @@ test_store__list_filters_use_indexes(void **state)
             char first[256];
             snprintf(first, sizeof(first), "%.*s", (int)strcspn(plan, "\n"), plan);
             /* With any filter, calls are reached through more than the tenant alone: an index
-             * on the filter's column, or primary-key lookups of the ids the phone indexes give. */
+             * on the filter's column, or rowid lookups of the calls the phone indexes give. */
             bool narrowed = strstr(first, "(tenant_id=?)") == NULL;
             if (scan || strncmp(first, "SEARCH calls", 12) != 0 || strstr(plan, want) == NULL ||
                 (bits != 0 && !narrowed))
@@ -2198,19 +2198,20 @@ list_order(const void *a, const void *b)
 
 /*
  * Runs of calls with the same start are ordered by id on every page, whatever the filters
- * (the SQLite backend orders short runs itself and lets SQLite sort long ones): a run of 70
- * (longer than that backend's 64), runs of 2 and 3, single calls and 5 calls never started,
- * inserted in an order unlike the list's, read in pages of every size that cut them.
+ * (the SQLite backend orders runs of up to 64 itself and lets SQLite sort longer ones): runs
+ * of 70, 65, 64, 3 and 2, single calls and 66 calls never started, inserted in an order unlike
+ * the list's, read in pages of every size that cut them, also between two dates.
  */
 static void
 test_store__call_list_orders_runs_of_equal_starts(void **state)
 {
     (void)state;
-    enum { N = 84 };
+    enum { N = 274 };
     int64_t t = tenant("t-list-runs");
     static struct cp_call k[N];
-    const struct cp_call *want[N];
+    const struct cp_call *want[N], *dated[N];
     const int64_t base = 1700000000000;
+    size_t n_dated = 0;
     for (int i = 0; i < N; i++) {
         /* ids ascend with (i * 37) % N, so insertion order and id order differ */
         call_init_at(&k[i], t, base + (i * 37) % N);
@@ -2218,11 +2219,13 @@ test_store__call_list_orders_runs_of_equal_starts(void **state)
         k[i].outcome = CP_OUT_COMPLETED;
         k[i].direction = CP_DIR_OUTBOUND;
         k[i].campaign_id = "camp_runs";
-        k[i].started_ms = i < 70   ? 5000000     /* the long run */
-                          : i < 72 ? 9000000     /* a run of 2, newest */
-                          : i < 75 ? 7000000     /* a run of 3 */
-                          : i < 79 ? 6000000 + i /* single calls */
-                                   : 0;          /* never started: last, as a run of 5 */
+        k[i].started_ms = i < 70    ? 5000000     /* longer than 64 */
+                          : i < 135 ? 4000000     /* 65 */
+                          : i < 199 ? 3000000     /* 64 */
+                          : i < 201 ? 9000000     /* 2, the newest */
+                          : i < 204 ? 7000000     /* 3 */
+                          : i < 208 ? 6000000 + i /* single calls */
+                                    : 0;          /* 66 never started: last */
         want[i] = &k[i];
     }
     begin(true);
@@ -2230,6 +2233,9 @@ test_store__call_list_orders_runs_of_equal_starts(void **state)
         assert_int_equal(OPS->call_insert(conn, &k[i]), CP_QS_ONE);
     commit();
     qsort(want, N, sizeof(want[0]), list_order);
+    for (int i = 0; i < N; i++)
+        if (want[i]->started_ms >= 3000000 && want[i]->started_ms <= 7000000)
+            dated[n_dated++] = want[i];
 
     const struct cp_call_filter filters[] = {
         {.has_state = true, .state = CP_STATE_COMPLETED, .direction = CP_DIR_OUTBOUND},
@@ -2237,19 +2243,22 @@ test_store__call_list_orders_runs_of_equal_starts(void **state)
         {.outcome = CP_OUT_COMPLETED},
         {.direction = CP_DIR_OUTBOUND},
         {0}, /* no filter */
+        {.campaign_id = "camp_runs", .date_from_ms = 3000000, .date_to_ms = 7000000},
     };
     for (size_t fi = 0; fi < CP_ARRAY_LEN(filters); fi++) {
-        const int64_t limits[] = {1, 2, 3, 7, 50, 100};
+        const struct cp_call **list = filters[fi].date_from_ms ? dated : want;
+        int64_t total = filters[fi].date_from_ms ? (int64_t)n_dated : N;
+        const int64_t limits[] = {1, 3, 7, 50, 500};
         for (size_t li = 0; li < CP_ARRAY_LEN(limits); li++) {
-            for (int64_t off = 0; off <= N; off += limits[li] > 3 ? limits[li] : 1) {
+            for (int64_t off = 0; off <= total + 1; off += limits[li]) {
                 struct cp_call_filter f = filters[fi];
                 f.limit = limits[li];
                 f.offset = off;
-                int64_t n = off >= N ? 0 : N - off < f.limit ? N - off : f.limit;
+                int64_t n = off >= total ? 0 : total - off < f.limit ? total - off : f.limit;
                 char label[64];
                 snprintf(label, sizeof(label), "filter %zu, limit %lld, offset %lld", fi,
                          (long long)f.limit, (long long)off);
-                expect_list(t, f, N, n > 0 ? want + off : NULL, (size_t)n, label);
+                expect_list(t, f, total, n > 0 ? list + off : NULL, (size_t)n, label);
             }
         }
     }

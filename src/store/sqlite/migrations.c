@@ -360,8 +360,8 @@ static const char m008_list_counts[] =
 static const char m009_log_lease[] = "-- no SQLite counterpart: one process integrates\n";
 
 /* call_counts without triggers: the store's call insert, update and delete keep the counts
- * with their own statements (sqlite.c, count_call). A statement that fires a trigger first
- * copies every page it changes into a statement journal (so it can be undone alone); with ten
+ * with their own statements (sqlite.c, count_call and count_new). A statement that fires a trigger
+ * first copies every page it changes into a statement journal (so it can be undone alone); with ten
  * indexes on calls that journal was larger than what the commit itself wrote. */
 static const char m010_counts_without_triggers[] = "DROP TRIGGER call_counts_insert;\n"
                                                    "DROP TRIGGER call_counts_delete;\n"
