@@ -4,7 +4,7 @@
 #   make run        install missing Debian packages, build, serve on 127.0.0.1:8080 (./data)
 #   make test       unit + black-box tests, then the same suite under ASan+UBSan; ends with
 #                   "N passed, M failed"
-#   make bench      benchmarks against nginx (not tests, ~10 min): see docs/BENCHMARKS.md
+#   make bench      benchmarks against nginx (not tests, ~12 min): see docs/BENCHMARKS.md
 #   make crashtest  kill -9 under load, 20 cycles (make test runs a 3-cycle form)
 #   make asan       build build/asan/callproof (and its unit tests)
 #   make fuzz       build the libFuzzer targets (fuzz/) into build/fuzz/ and run each for
@@ -105,7 +105,7 @@ test: deps-test
 	@$(MAKE) --no-print-directory build/callproof $(RELUNITS) build/asan/callproof $(ASANUNITS) build/tools/errors_md $(FUZZ_BINS)
 	@tests/run.sh
 
-# Benchmarks against nginx on this machine (bench/run.sh; about 10 minutes): the report goes to
+# Benchmarks against nginx on this machine (bench/run.sh; about 12 minutes): the report goes to
 # build/bench/report.md and replaces the generated block of docs/BENCHMARKS.md.
 bench:
 	@scripts/deps.sh bench

@@ -12,25 +12,32 @@ say() { printf '%s\n' "$*" >&2; }
 fmt_int() { printf '%s' "$1" | awk '{ n = sprintf("%d", $1); s = ""; while (length(n) > 3) { s = "," substr(n, length(n) - 2) s; n = substr(n, 1, length(n) - 3) } printf "%s%s", n, s }'; }
 . "$res/meta"
 
+# ceiling NGINX_NAME: nginx's figures as one line of r.* fields ($3 req/s, $4 p50, $5 p99): the
+# mean of its runs before (r.NAME) and after (r.NAME.after) callproof's, and in $13/$14 the two
+# rates (the second empty when there was no run after).
+ceiling() {
+    cat "$res/r.$1" "$res/r.$1.after" 2>/dev/null | awk '
+        NF { n++; r += $3; a += $4; b += $5; rates[n] = $3 }
+        END { if (n) printf "0 0 %f %f %f 0 0 0 0 0 0 0 %s %s\n", r / n, a / n, b / n, rates[1], (n > 1 ? rates[2] : "") }'
+}
 # row NAME NGINX_NAME LABEL STORE TARGET_RATIO P99_TARGET_MS
 row() {
     [ -s "$res/r.$1" ] || return 0
-    ngf="$res/r.$2"
-    awk -v label="$3" -v store="$4" -v target="$5" -v p99t="$6" -v cpu="$(cat "$res/cpu.$1" 2>/dev/null || echo '- -')" '
+    awk -v label="$3" -v store="$4" -v target="$5" -v p99t="$6" -v cpu="$(cat "$res/cpu.$1" 2>/dev/null || echo '- -')" -v ng="$(ceiling "$2")" '
         function c(x,  n, s) { n = sprintf("%d", x); s = ""; while (length(n) > 3) { s = "," substr(n, length(n) - 2) s; n = substr(n, 1, length(n) - 3) } return n s }
-        FNR == 1 && NR == 1 { nr = $3; n50 = $4; n99 = $5 }
-        FNR == 1 && NR > 1 { r = $3; p50 = $4; p99 = $5; err = $7 + $8 + $9 + $10 + $11; req = $1 }
+        BEGIN { split(ng, f, " "); nr = f[3]; n50 = f[4]; n99 = f[5]; nrs = f[14] != "" ? sprintf(" (%s, %s)", c(f[13]), c(f[14])) : "" }
+        FNR == 1 { r = $3; p50 = $4; p99 = $5; err = $7 + $8 + $9 + $10 + $11; req = $1 }
         END {
             ratio = nr > 0 ? r / nr : 0
             ok = ratio >= target
             tgt = sprintf("≥ %g%%", target * 100)
             if (p99t != "") { tgt = tgt sprintf(", p99 ≤ %g ms", p99t); ok = ok && p99 <= p99t }
             split(cpu, cu, " ")
-            printf "| %s | %s | %s | %.2f / %.2f | %s | %.2f / %.2f | **%.*f%%** | %s | %s | %s%s | %s |\n",
-                label, store, c(nr), n50, n99, (r >= 100 ? c(r) : sprintf("%.1f", r)), p50, p99,
+            printf "| %s | %s | %s%s | %.2f / %.2f | %s | %.2f / %.2f | **%.*f%%** | %s | %s | %s%s | %s |\n",
+                label, store, c(nr), nrs, n50, n99, (r >= 100 ? c(r) : sprintf("%.1f", r)), p50, p99,
                 (ratio >= 0.01 ? 1 : 2), 100 * ratio, tgt, (ok ? "met" : "**missed**"),
                 c(req), (err ? " (" c(err) " errors)" : ""), cu[1] " cores, " cu[2] "% idle"
-        }' "$ngf" "$res/r.$1"
+        }' "$res/r.$1"
 }
 {
     echo "<!-- bench:begin: written by \`make bench\` (bench/run.sh); edit outside these markers -->"
@@ -40,7 +47,7 @@ row() {
     echo "- **Software**: callproof $version (git $rev), gcc $gcc \`$cflags\`;"
     echo "  $libs;"
     echo "  nginx $nginx_v ($nginx_pkg, $cores workers, access log off, \`return\` of a $ng_json_bytes-byte JSON); wrk $wrk_v."
-    echo "- **Command**: \`make bench\` with BENCH_SECONDS=$SECS: for each workload \`wrk -t$WRK_THREADS -c$CONNS -d${SECS}s --timeout 10s -s bench/wrk/SCRIPT URL\`, after a ${WARM} s warm-up, against nginx and then callproof (\`build/callproof serve\`, defaults: ${threads:-?} HTTP threads, log level info, SQLite WAL + synchronous=FULL). wrk, nginx and callproof share the $cores cores; total time $((elapsed_s / 60)) min $((elapsed_s % 60)) s."
+    echo "- **Command**: \`make bench\` with BENCH_SECONDS=$SECS: for each workload \`wrk -t$WRK_THREADS -c$CONNS -d${SECS}s --timeout 10s -s bench/wrk/SCRIPT URL\`, after a ${WARM} s warm-up, against nginx, callproof, and nginx again (\`build/callproof serve\`, defaults: ${threads:-?} HTTP threads, log level info, SQLite WAL + synchronous=FULL). wrk, nginx and callproof share the $cores cores; total time $((elapsed_s / 60)) min $((elapsed_s % 60)) s."
     echo "- **Stores**: A empty (fresh data directory); B $(cat "$res/fill.b"); C $(cat "$res/fill.c" 2>/dev/null || echo 'skipped (BENCH_BIG_CALLS=0)')."
     echo
     echo "| workload | store | nginx req/s | nginx p50 / p99 ms | callproof req/s | callproof p50 / p99 ms | ratio | target | met? | callproof answers | callproof CPU, machine idle |"
@@ -69,7 +76,7 @@ row() {
         echo "After the load the PostgreSQL logs hold $(fmt_int "$(cat "$res/pg1.logsize" 2>/dev/null || echo 0)") (one instance) and $(fmt_int "$(cat "$res/pg2.logsize" 2>/dev/null || echo 0)") (two instances) leaves under their latest checkpoint; with two instances $(cat "$res/pg2.leaders" 2>/dev/null || echo '?') instance(s) took the log's lease. A post-call on PostgreSQL returns once the lease holder's checkpoint covers its leaf, so its latency includes that wait."
         echo
     fi
-    echo "Ratio: callproof's requests per second over nginx's for the same requests. Latencies are wrk's, over the requests answered in the run; wrk counts a request still unanswered after 10 s as a timeout error instead. Answers: requests callproof answered in the measured run (errors: status 400 or more, socket errors, timeouts). CPU: what callproof used during the run, in cores, and the share of the machine left idle (wrk and nginx run on the same cores, and so did other work)."
+    echo "Ratio: callproof's requests per second over nginx's for the same requests; nginx ran just before and just after callproof (rates in brackets), and its figures are the mean of the two. Latencies are wrk's, over the requests answered in the run; wrk counts a request still unanswered after 10 s as a timeout error instead. Answers: requests callproof answered in the measured run (errors: status 400 or more, socket errors, timeouts). CPU: what callproof used during the run, in cores, and the share of the machine left idle (wrk and nginx run on the same cores, and so did other work)."
     echo
     for st in A B C; do
         [ -s "$res/rss.$st" ] && echo "$st $(cat "$res/rss.$st") $(cat "$res/peak.$st")"

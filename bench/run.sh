@@ -4,8 +4,9 @@
 # nginx (Debian's, our own config in a scratch directory, one worker per core, access log off)
 # answers a fixed ~300-byte JSON to GET, a fixed JSON to POST after reading the body, and
 # serves a file: that is the ceiling. Each workload runs wrk with the same script, connections
-# and duration against nginx and then against callproof (SQLite, synchronous=FULL), each after
-# a short warm-up on one connection. Three callproof servers run one after another:
+# and duration against nginx, then against callproof (SQLite, synchronous=FULL), then against
+# nginx again (the ceiling is the mean of the two nginx runs: on a shared VM it drifts within
+# minutes), each after a short warm-up on one connection. Three callproof servers run one after another:
 #   A  empty store:      create call, post-call sealing, 1 MB recording download
 #   B  100,000 calls:    get call, filtered list
 #   C  1,000,000 calls:  create call, get call, filtered list
@@ -228,11 +229,13 @@ rss0=$(kb "$pid" VmRSS)
 
 measure ng.create create_call.lua "$ngb"
 measure cp.create0 create_call.lua "$base" cp
+measure ng.create.after create_call.lua "$ngb"
 
 curl -sf "$base/v1/consents" -H "$(auth)" -H "$json" -o /dev/null -d '{"consent_id":"cst_lx8k7n3f4g5h6j7k","phone":"+15551234567","calling_entity":"Acme Insurance LLC","type":"prior_express_written","scope":["ai_voice","telemarketing"],"captured_at":"2026-04-01T12:00:00Z"}'
 curl -sf "$base/v1/capture-verbal" -H "$(auth)" -H "$json" -o /dev/null -d '{"consent_id":"cst_lx8ka1b2c3d4e5f6","call_id":"call_xyz789","phone":"+15551234567","calling_entity":"Acme Insurance LLC","captured_at":"2026-04-10T15:44:00Z","transcript":"Yes, I agree.","agent_disclosure_text":"May we text you about your policy?","consent_scope":["ai_sms"]}'
 measure ng.postcall post_call.lua "$ngb"
 measure cp.postcall post_call.lua "$base" cp
+measure ng.postcall.after post_call.lua "$ngb"
 # The seals are real: the log holds them all, and one sealed after the load verifies offline.
 log_size=$(curl -sf "$base/v1/log/checkpoint" | sed -n 2p)
 ev=$(curl -sf "$base/v1/post-call" -H "$(auth)" -H "$json" -d '{"call_id":"bench_final","phone":"+15551234567","calling_entity":"Acme Insurance LLC"}' |
@@ -263,6 +266,7 @@ curl -sf "$ngb/files/rec.wav" | cmp -s - "$ng/files/rec.wav" || { say "bench: ng
 BENCH_TOKEN= # the link is the credential
 measure ng.rec get.lua "$ngb/files/rec.wav"
 measure cp.rec get.lua "$rec_url" cp
+measure ng.rec.after get.lua "$ngb/files/rec.wav"
 rss_note A "$rss0"
 stop_store A
 rm -rf "$work/a"
@@ -276,10 +280,12 @@ export BENCH_TOKEN="$token" BENCH_IDS="$work/b/ids"
 rss0=$(kb "$pid" VmRSS)
 measure ng.get get_call.lua "$ngb"
 measure cp.get get_call.lua "$base" cp
+measure ng.get.after get_call.lua "$ngb"
 list_total=$(curl -sf "$base$list_q" -H "$(auth)" | sed -n 's/.*"totalCount":\([0-9]*\).*/\1/p')
 echo "$list_total" >"$res/list_total.b"
 measure ng.list get.lua "$ngb$list_q"
 measure cp.list get.lua "$base$list_q" cp
+measure ng.list.after get.lua "$ngb$list_q"
 rss_note B "$rss0"
 stop_store B
 rm -rf "$work/b"
