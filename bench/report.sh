@@ -47,7 +47,7 @@ row() {
     echo "- **Software**: callproof $version (git $rev), gcc $gcc \`$cflags\`;"
     echo "  $libs;"
     echo "  nginx $nginx_v ($nginx_pkg, $cores workers, access log off, \`return\` of a $ng_json_bytes-byte JSON); wrk $wrk_v."
-    echo "- **Command**: \`make bench\` with BENCH_SECONDS=$SECS: for each workload \`wrk -t$WRK_THREADS -c$CONNS -d${SECS}s --timeout 10s -s bench/wrk/SCRIPT URL\`, after a ${WARM} s warm-up, against nginx, callproof, and nginx again (\`build/callproof serve\`, defaults: ${threads:-?} HTTP threads, log level info, SQLite WAL + synchronous=FULL). wrk, nginx and callproof share the $cores cores; total time $((elapsed_s / 60)) min $((elapsed_s % 60)) s."
+    echo "- **Command**: \`make bench\` with BENCH_SECONDS=$SECS: for each workload \`wrk -t$WRK_THREADS -c$CONNS -d${SECS}s --timeout 10s -s bench/wrk/SCRIPT URL\`, after a ${WARM} s warm-up, against nginx, then callproof (\`build/callproof serve\`, defaults: ${threads:-?} HTTP threads, log level info, SQLite WAL + synchronous=FULL), then nginx again. wrk, nginx and callproof share the $cores cores; total time $((elapsed_s / 60)) min $((elapsed_s % 60)) s."
     echo "- **Stores**: A empty (fresh data directory); B $(cat "$res/fill.b"); C $(cat "$res/fill.c" 2>/dev/null || echo 'skipped (BENCH_BIG_CALLS=0)')."
     echo
     echo "| workload | store | nginx req/s | nginx p50 / p99 ms | callproof req/s | callproof p50 / p99 ms | ratio | target | met? | callproof answers | callproof CPU, machine idle |"
