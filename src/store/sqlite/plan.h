@@ -11,9 +11,14 @@
 
 #include "store/store.h"
 
-/* Write EXPLAIN QUERY PLAN of the list (count = false) or count (count = true) query for f
- * into out, one plan row per line. c must be a SQLite connection. False on error. */
-bool cp_sqlite_list_plan(struct cp_store_conn *c, const struct cp_call_filter *f, bool count,
-                         char *out, size_t n);
+/* Which query of a list: its total, its page, or the one that orders a long run of calls with
+ * the same start (taken only when the filter's index does not order by id). */
+enum cp_sqlite_list_query { CP_SQLITE_LIST_COUNT, CP_SQLITE_LIST_PAGE, CP_SQLITE_LIST_RUN };
+
+/* Write EXPLAIN QUERY PLAN of that query for f into out, one plan row per line. c must be a
+ * SQLite connection. False on error, or for CP_SQLITE_LIST_RUN where f's list has no such
+ * query. */
+bool cp_sqlite_list_plan(struct cp_store_conn *c, const struct cp_call_filter *f,
+                         enum cp_sqlite_list_query which, char *out, size_t n);
 
 #endif

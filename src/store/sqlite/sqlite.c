@@ -1162,8 +1162,11 @@ list_stmt(struct sq_conn *c, unsigned bits, enum list_kind kind)
         {LF_FROM, " AND started_at >= ?7"},
         {LF_TO, " AND started_at <= ?8"},
     };
+    /* A run's query takes no date bounds: its start is inside them, and given a range on
+     * started_at SQLite searched the index from the bound instead of at the start. */
+    unsigned used = kind == LK_TIES ? bits & ~(LF_FROM | LF_TO) : bits;
     for (size_t i = 0; i < CP_ARRAY_LEN(conds); i++)
-        if (bits & conds[i].bit)
+        if (used & conds[i].bit)
             n += snprintf(sql + n, sizeof(sql) - (size_t)n, "%s", conds[i].cond);
     if (kind == LK_PAGE)
         snprintf(sql + n, sizeof(sql) - (size_t)n,
@@ -1212,12 +1215,18 @@ filter_bits(const struct cp_call_filter *f)
 }
 
 bool
-cp_sqlite_list_plan(struct cp_store_conn *cc, const struct cp_call_filter *f, bool count, char *out,
-                    size_t n)
+cp_sqlite_list_plan(struct cp_store_conn *cc, const struct cp_call_filter *f,
+                    enum cp_sqlite_list_query which, char *out, size_t n)
 {
     struct sq_conn *c = sq(cc);
     unsigned bits = filter_bits(f);
-    sqlite3_stmt *s = list_stmt(c, bits, count ? LK_COUNT : list_scans(bits) ? LK_SCAN : LK_PAGE);
+    if (which == CP_SQLITE_LIST_RUN && !list_scans(bits))
+        return false;
+    sqlite3_stmt *s = list_stmt(c, bits,
+                                which == CP_SQLITE_LIST_COUNT ? LK_COUNT
+                                : which == CP_SQLITE_LIST_RUN ? LK_TIES
+                                : list_scans(bits)            ? LK_SCAN
+                                                              : LK_PAGE);
     if (s == NULL)
         return false;
     char *sql = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sqlite3_sql(s));
@@ -1306,7 +1315,7 @@ list_run(struct sq_conn *c, int64_t tenant_id, const struct cp_call_filter *f, u
     sqlite3_stmt *s = list_stmt(c, bits, LK_TIES);
     if (s == NULL)
         return CP_QS_HARD;
-    bind_filter(s, tenant_id, f, bits);
+    bind_filter(s, tenant_id, f, bits & ~(LF_FROM | LF_TO));
     if (r->start_null)
         sqlite3_bind_null(s, 11);
     else
