@@ -28,9 +28,8 @@ reply_call(struct cp_reply *rep, unsigned status, const struct cp_call *call)
 struct create_ctx {
     struct cp_call call;
     /* The 201's body, written by the handler: the transaction (on the store's one writer
-     * thread) only copies it. */
-    const char *body;
-    size_t body_len;
+     * thread) only copies it. Freed with the request's arena. */
+    struct cp_buf body;
 };
 
 static enum cp_qs
@@ -46,7 +45,7 @@ create_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
         return CP_QS_NONE;
     }
     cp_reply_json(t->rep, 201);
-    cp_buf_append(&t->rep->body, cc->body, cc->body_len);
+    cp_buf_append(&t->rep->body, cc->body.data, cc->body.len);
     cp_reply_header(t->rep, "Location",
                     cp_arena_printf(&t->req->arena, "/api/v1/calls/%s", cc->call.id));
     return CP_QS_ONE;
@@ -71,13 +70,11 @@ cp_h_calls_create(struct cp_req *req, struct cp_reply *rep)
     cp_uuid_v7(now, cc->call.id);
     cc->call.tenant_id = req->auth.tenant_id;
     cc->call.created_ms = now;
-    struct cp_buf body = CP_BUF_INIT;
+    cc->body = (struct cp_buf)CP_BUF_INIT;
+    cp_arena_defer(&req->arena, (cp_cleanup_fn)cp_buf_free, &cc->body);
     struct cp_jw w;
-    cp_jw_init(&w, &body);
+    cp_jw_init(&w, &cc->body);
     cp_call_write_ovia(&w, &cc->call);
-    cc->body_len = body.len;
-    cc->body = cp_arena_strndup(&req->arena, body.data, body.len);
-    cp_buf_free(&body);
     cp_req_transact_async(req, rep, false, create_txn, cc);
 }
 

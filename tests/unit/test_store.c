@@ -206,6 +206,16 @@ tenant(const char *name)
     return id;
 }
 
+/* A new call of tenant_id whose server id is a UUIDv7 of id_ms (so ids sort like id_ms). */
+static void
+call_init_at(struct cp_call *c, int64_t tenant_id, int64_t id_ms)
+{
+    cp_call_init(c);
+    cp_uuid_v7(id_ms, c->id); /* ids ordered like id_ms */
+    c->tenant_id = tenant_id;
+    c->created_ms = c->updated_ms = 1;
+}
+
 static void
 test_store__opens_with_current_schema(void **state)
 {
@@ -500,9 +510,7 @@ test_store__kept_read_is_continued_once(void **state)
     (void)state;
     int64_t t = tenant("t-kept");
     struct cp_call c;
-    cp_call_init(&c);
-    cp_uuid_v7(cp_time_now_ms(), c.id);
-    c.tenant_id = t;
+    call_init_at(&c, t, cp_time_now_ms());
     struct kept_probe p = {.tenant_id = t, .id = c.id};
     assert_int_equal(cp_store_run_keep(conn, probe_txn, &p), CP_QS_ONE);
     assert_true(conn->kept);
@@ -533,9 +541,7 @@ test_store__data_survives_reopen(void **state)
     (void)state;
     int64_t t = tenant("t-reopen");
     struct cp_call c;
-    cp_call_init(&c);
-    cp_uuid_v7(cp_time_now_ms(), c.id);
-    c.tenant_id = t;
+    call_init_at(&c, t, cp_time_now_ms());
     begin(true);
     assert_int_equal(OPS->call_insert(conn, &c), CP_QS_ONE);
     commit();
@@ -1109,15 +1115,6 @@ test_store__failed_seal_leaves_nothing(void **state)
 }
 
 /* ---- calls: update, list order, filters, paging ---- */
-
-static void
-call_init_at(struct cp_call *c, int64_t tenant_id, int64_t id_ms)
-{
-    cp_call_init(c);
-    cp_uuid_v7(id_ms, c->id); /* ids ordered like id_ms */
-    c->tenant_id = tenant_id;
-    c->created_ms = c->updated_ms = 1;
-}
 
 static void
 test_store__call_update_keeps_created_and_scope(void **state)
