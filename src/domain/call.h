@@ -79,6 +79,15 @@ struct cp_call {
 };
 
 /* Filters of the list endpoints (both faces); zero/NULL = no filter. */
+/*
+ * The fields of a call a list reads. CP_CALL_FIELDS_CC: those of the contact-center object
+ * (cp_call_write_cc): id, external_id, campaign_id, direction, status, outcome, the numbers,
+ * started/ended/created/updated times, duration, talk time, turns_json, recording_available
+ * and epa_json; the others stay as cp_call_init left them. A page of 50 then skips 20
+ * columns per row: each text column SQLite returns is copied out of its page, twice.
+ */
+enum cp_call_fields { CP_CALL_FIELDS_ALL, CP_CALL_FIELDS_CC };
+
 struct cp_call_filter {
     const char *campaign_id;
     bool has_state;
@@ -89,6 +98,7 @@ struct cp_call_filter {
     const char *phone;           /* from_number or to_number */
     enum cp_outcome outcome;     /* CP_OUT_NONE = any */
     int64_t limit, offset;
+    enum cp_call_fields fields; /* what the items need (a backend may read more) */
 };
 
 /* Set the unset markers (durations -1) and zero the rest. */

@@ -150,10 +150,11 @@ list_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
 
 void
 cp_call_list_reply(struct cp_req *req, struct cp_reply *rep, enum cp_list_style style,
-                   cp_call_writer_fn write_item)
+                   cp_call_writer_fn write_item, enum cp_call_fields fields)
 {
     struct list_ctx l = {.style = style, .write_item = write_item};
     if (!cp_call_list_query(req, rep, style, &l.filter, &l.page, &l.page_size))
         return;
+    l.filter.fields = fields;
     cp_req_transact(req, rep, false, list_txn, &l);
 }

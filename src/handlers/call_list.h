@@ -25,9 +25,10 @@ bool cp_call_list_query(struct cp_req *req, struct cp_reply *rep, enum cp_list_s
 
 /* Run the list query in a read transaction and reply with
  * {"items":[...], "page", "pageSize"|"page_size", "totalCount"|"total_count",
- *  "totalPages"|"total_pages"}, each item written by write_item. */
+ *  "totalPages"|"total_pages"}, each item written by write_item from the fields it reads
+ * (fields: at least those write_item shows). */
 typedef void (*cp_call_writer_fn)(struct cp_jw *w, const struct cp_call *c);
 void cp_call_list_reply(struct cp_req *req, struct cp_reply *rep, enum cp_list_style style,
-                        cp_call_writer_fn write_item);
+                        cp_call_writer_fn write_item, enum cp_call_fields fields);
 
 #endif

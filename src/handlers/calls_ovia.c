@@ -142,5 +142,5 @@ cp_h_calls_update(struct cp_req *req, struct cp_reply *rep)
 void
 cp_h_calls_list(struct cp_req *req, struct cp_reply *rep)
 {
-    cp_call_list_reply(req, rep, CP_LIST_SNAKE, cp_call_write_ovia);
+    cp_call_list_reply(req, rep, CP_LIST_SNAKE, cp_call_write_ovia, CP_CALL_FIELDS_ALL);
 }

@@ -18,7 +18,7 @@
 void
 cp_h_voice_calls_list(struct cp_req *req, struct cp_reply *rep)
 {
-    cp_call_list_reply(req, rep, CP_LIST_CAMEL, cp_call_write_cc);
+    cp_call_list_reply(req, rep, CP_LIST_CAMEL, cp_call_write_cc, CP_CALL_FIELDS_CC);
 }
 
 static enum cp_qs

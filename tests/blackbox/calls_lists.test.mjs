@@ -381,6 +381,48 @@ test('list items are the same objects as the single-call GETs of each face', asy
   assert.ok(calls.length === 300);
 });
 
+test("a call with every field set is the same object in each face's list as in its GET (the contact-center list reads only what it shows)", async () => {
+  const client = api(srv.base, createKey(srv.dataDir, 'tenant-full', 'voice:read,voice:write'));
+  const body = {
+    call_id: 'full-1', user_id: USER, agent_id: USER, phone_number_id: USER, type: 'phone_call',
+    direction: 'outbound', from_number: '+15550000001', to_number: '+15550000004', status: 'ended',
+    outcome: 'completed', campaign_id: 'camp_full', started_at: '2024-05-01T10:00:00Z',
+    ended_at: '2024-05-01T10:04:10Z', duration: 250, talk_time: 231, agent: { name: 'Ava' },
+    transcript: 'agent: Hello "there"\ncustomer: Hi \u2028 é',
+    transcript_objects: [
+      { role: 'agent', content: 'Hello "there", a \\ and a tab\t', timestamp: '2024-05-01T10:00:01Z' },
+      { role: 'customer', content: 'Hi \u2028 é 😀', timestamp: '2024-05-01T10:00:04Z' },
+    ],
+    recording_url: 'https://recordings.example.com/full-1.wav', telephony_provider: 'twilio',
+    telephony_id: 'CA0123456789abcdef', human_detection_result: 'human',
+    costs: { llm: 0.12, stt: 0.03, tts: 0.05, total: 0.2, details: { llm_prompt_tokens: 1200 } },
+    latency_metrics: 'llm_ttft_ms=310', analysis: 'Renewal confirmed.',
+    metadata: { crm_id: 'A-1', tags: ['vip'] },
+  };
+  const cr = await client.createCall(body);
+  assert.equal(cr.status, 201, await cr.text());
+  const epa = {
+    state: 'Completed', completionReason: 'AllAnswered', totalQuestions: 1, questionsAnswered: 1,
+    calculatedScore: 90, responses: [{ question: 'Satisfied?', answer: 'Yes', score: 5 }],
+  };
+  const put = await client.request('PUT', '/api/v1/voice-calls/full-1/epa-results', { body: epa });
+  assert.equal(put.status, 200, await put.text());
+
+  const camel = await getJson(client, '/api/v1/voice-calls?state=Completed&direction=Outbound&campaignId=camp_full');
+  const snake = await getJson(client, '/api/v1/calls?campaign_id=camp_full');
+  assert.equal(camel.items.length, 1);
+  assert.equal(snake.items.length, 1);
+  const vc = await getJson(client, `/api/v1/voice-calls/${camel.items[0].id}`);
+  assert.deepEqual(camel.items[0], vc);
+  assert.deepEqual(vc.epaResults, epa);
+  assert.equal(vc.recordingAvailable, true);
+  assert.equal(vc.transcript.length, 2);
+  assert.deepEqual(snake.items[0], await getJson(client, `/api/v1/calls/${snake.items[0].id}`));
+  for (const k of ['costs', 'metadata', 'telephony_id', 'recording_url', 'agent_id']) {
+    assert.ok(snake.items[0][k] !== null && snake.items[0][k] !== undefined, `the Ovia list shows ${k}`);
+  }
+});
+
 test('the server shuts down cleanly (exit 0, no sanitizer report) after all of the above', async () => {
   await assertCleanExit(srv);
 });

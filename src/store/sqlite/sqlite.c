@@ -78,6 +78,7 @@ enum stmt_id {
     ST_CALL_COUNT_ADD,
     ST_CALL_COUNT_NEW,
     ST_CALL_BY_ROWID,
+    ST_CALL_CC_BY_ROWID,
     ST_CALL_ID_BY_ROWID,
     ST__COUNT
 };
@@ -90,6 +91,14 @@ enum stmt_id {
     "latency_json, costs_json, metadata_json, telephony_provider, telephony_id, human_detection, " \
     "do_not_call_result, hipaa_compliant, on_no_human_answer, error_message, created_at, "         \
     "updated_at, epa_json, state"
+
+/* CALL_COLS with NULL for what the contact-center object does not show (CP_CALL_FIELDS_CC):
+ * read_call reads it unchanged, and SQLite neither decodes nor copies those columns. */
+#define CALL_COLS_CC                                                                               \
+    "id, external_id, direction, status, outcome, NULL, from_number, to_number, NULL, NULL, "      \
+    "NULL, NULL, campaign_id, started_at, ended_at, duration_s, talk_time_s, NULL, turns_json, "   \
+    "NULL, recording_available, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "      \
+    "NULL, created_at, updated_at, epa_json, NULL"
 
 #define REC_COLS                                                                                   \
     "tenant_id, call_id, recording_id, recording_url, duration_s, transcription_id, "              \
@@ -234,6 +243,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                     "AND external_id = ?2 AND id <> ?2 LIMIT 1",
     /* A page of the list, row by row (see sq_call_list). */
     [ST_CALL_BY_ROWID] = "SELECT " CALL_COLS " FROM calls WHERE rowid = ?1 AND tenant_id = ?2",
+    [ST_CALL_CC_BY_ROWID] =
+        "SELECT " CALL_COLS_CC " FROM calls WHERE rowid = ?1 AND tenant_id = ?2",
     [ST_CALL_ID_BY_ROWID] = "SELECT id FROM calls WHERE rowid = ?1",
 };
 
@@ -1421,7 +1432,7 @@ sq_call_list(struct cp_store_conn *cc, int64_t tenant_id, const struct cp_call_f
 
     struct cp_call *items = cp_arena_alloc(arena, cap * sizeof(*items));
     for (size_t i = 0; i < w.n; i++) {
-        s = stmt(c, ST_CALL_BY_ROWID);
+        s = stmt(c, f->fields == CP_CALL_FIELDS_CC ? ST_CALL_CC_BY_ROWID : ST_CALL_BY_ROWID);
         if (s == NULL)
             return CP_QS_HARD;
         sqlite3_bind_int64(s, 1, w.rowids[i]);
