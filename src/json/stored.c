@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json/scan.h"
 #include "json/write.h"
 
 void
@@ -111,7 +112,12 @@ cp_jstored_string(struct cp_jstored *s, const char **out_tok, size_t *out_len)
         return false;
     const unsigned char *p = start + 1;
     for (;;) {
-        /* Plain bytes first: the common case is a long run of them. */
+        /* Plain bytes first, eight at a time: the common case is a long run of them. */
+        for (uint64_t x; end - p >= 8; p += 8) {
+            memcpy(&x, p, 8);
+            if (cp_json_word_special(x))
+                break;
+        }
         while (p < end && !stops[*p])
             p++;
         if (p >= end || *p < 0x20)

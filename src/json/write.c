@@ -6,12 +6,14 @@
 #include "json/write.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/time.h"
 #include "core/util.h"
+#include "json/scan.h"
 
 void
 cp_jw_init(struct cp_jw *w, struct cp_buf *out)
@@ -82,6 +84,21 @@ static const uint8_t esc_class[256] = {
 
 static const char hex_lower[] = "0123456789abcdef";
 
+/* How many bytes at the start of u[0..n) escape() copies as they are. */
+static size_t
+plain_prefix(const unsigned char *u, size_t n)
+{
+    size_t i = 0;
+    for (uint64_t x; i + 8 <= n; i += 8) {
+        memcpy(&x, u + i, 8);
+        if (cp_json_word_special(x))
+            break;
+    }
+    while (i < n && esc_class[u[i]] == 0)
+        i++;
+    return i;
+}
+
 /*
  * s[0..n) as a JSON string: '"' and '\\' and the control characters escaped (\n \r \t by
  * name, the others as \u00xx in lowercase hex), U+2028 and U+2029 as \u2028 and \u2029, and
@@ -91,9 +108,19 @@ static void
 escape(struct cp_buf *b, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
-    cp_buf_reserve(b, n + 2);
+    size_t i = plain_prefix(u, n);
+    if (b->cap - b->len <= n + 2)
+        cp_buf_reserve(b, n + 2);
     b->data[b->len++] = '"';
-    size_t i = 0;
+    if (i == n) { /* most strings: nothing to escape */
+        memcpy(b->data + b->len, s, n);
+        b->len += n;
+        b->data[b->len++] = '"';
+        b->data[b->len] = '\0';
+        return;
+    }
+    memcpy(b->data + b->len, s, i);
+    b->len += i;
     while (i < n) {
         size_t start = i;
         while (i < n && esc_class[u[i]] == 0)

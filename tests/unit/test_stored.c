@@ -117,6 +117,45 @@ test_stored__writer_output_is_canonical(void **state)
 }
 
 static void
+test_stored__string_every_byte_at_every_offset(void **state)
+{
+    (void)state;
+    /* The reader skips plain text eight bytes at a time: each byte value at each offset of a
+     * 25-byte run (three words and a tail), alone and with a second byte, is read as a whole
+     * token exactly when the writer would have written those bytes as they are. */
+    for (int c = 0; c < 256; c++) {
+        for (size_t at = 0; at < 25; at++) {
+            for (int second = 0; second < 2; second++) {
+                char raw[25];
+                memset(raw, 'm', sizeof(raw));
+                raw[at] = (char)c;
+                if (second)
+                    raw[(at + 9) % 25] = (char)(255 - c);
+                struct cp_buf want = CP_BUF_INIT;
+                struct cp_jw w;
+                cp_jw_init(&w, &want);
+                cp_jw_strn(&w, raw, sizeof(raw));
+                char token[28];
+                token[0] = '"';
+                memcpy(token + 1, raw, sizeof(raw));
+                token[26] = '"';
+                token[27] = '\0';
+                bool as_is = strcmp(want.data, token) == 0;
+                struct cp_jstored st;
+                cp_jstored_init(&st, token, 27);
+                const char *tok = NULL;
+                size_t len = 0;
+                bool whole = cp_jstored_string(&st, &tok, &len) && len == 27;
+                if (whole != as_is)
+                    fail_msg("byte 0x%02x at %zu (second %d): read whole %d, writer as is %d", c,
+                             at, second, whole, as_is);
+                cp_buf_free(&want);
+            }
+        }
+    }
+}
+
+static void
 test_stored__other_forms_declined(void **state)
 {
     (void)state;
@@ -315,6 +354,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stored__writer_output_is_canonical),
+        cmocka_unit_test(test_stored__string_every_byte_at_every_offset),
         cmocka_unit_test(test_stored__other_forms_declined),
         cmocka_unit_test(test_stored__turns_raw_equals_cjson),
         cmocka_unit_test(test_stored__metadata_raw_equals_cjson),

@@ -167,6 +167,30 @@ test_write__escape_every_byte(void **state)
 }
 
 static void
+test_write__escape_every_byte_at_every_offset(void **state)
+{
+    (void)state;
+    /* The escaper looks at plain text eight bytes at a time: each byte value at each offset
+     * of a 25-byte ASCII run (three words and a tail), alone and next to a second one, and
+     * plain runs of every length from 0 to 40 (the one-copy path). */
+    char s[41] = {0};
+    for (size_t n = 0; n <= 40; n++) {
+        for (size_t i = 0; i < n; i++)
+            s[i] = (char)('a' + i % 26);
+        expect_escape_n(s, n);
+    }
+    for (int c = 0; c < 256; c++) {
+        for (size_t at = 0; at < 25; at++) {
+            memset(s, 'm', 25);
+            s[at] = (char)c;
+            expect_escape_n(s, 25);
+            s[(at + 9) % 25] = (char)(255 - c);
+            expect_escape_n(s, 25);
+        }
+    }
+}
+
+static void
 test_write__escape_line_separators(void **state)
 {
     (void)state;
@@ -450,6 +474,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_write__escape_every_byte),
+        cmocka_unit_test(test_write__escape_every_byte_at_every_offset),
         cmocka_unit_test(test_write__escape_line_separators),
         cmocka_unit_test(test_write__escape_random),
         cmocka_unit_test(test_write__integers),
