@@ -26,7 +26,7 @@ cp_jw_init(struct cp_jw *w, struct cp_buf *out)
 enum { SLOT_EMPTY = 0, SLOT_HAS_MEMBER = 1, SLOT_AFTER_KEY = 2 };
 
 /* Before any value: a comma if the container already has a member, none right after a key. */
-static void
+static inline void
 value_prefix(struct cp_jw *w)
 {
     uint8_t *slot = &w->slot[w->depth];
@@ -204,8 +204,22 @@ void
 cp_jw_key(struct cp_jw *w, const char *key)
 {
     value_prefix(w);
-    escape(w->out, key, strlen(key));
-    cp_buf_putc(w->out, ':');
+    size_t n = strlen(key);
+    struct cp_buf *b = w->out;
+    if (plain_prefix((const unsigned char *)key, n) == n) { /* names in our code: "key": at once */
+        if (b->cap - b->len <= n + 3)
+            cp_buf_reserve(b, n + 3);
+        char *p = b->data + b->len;
+        p[0] = '"';
+        memcpy(p + 1, key, n);
+        p[n + 1] = '"';
+        p[n + 2] = ':';
+        p[n + 3] = '\0';
+        b->len += n + 3;
+    } else {
+        escape(b, key, n);
+        cp_buf_putc(b, ':');
+    }
     w->slot[w->depth] = SLOT_AFTER_KEY;
 }
 
