@@ -1818,7 +1818,9 @@ cp_compliance_evaluate(const struct cp_compliance_input *in, const struct cp_com
                        struct cp_compliance_result *out)
 {
     CP_ASSERT(in != NULL && out != NULL);
-    memset(out, 0, sizeof(*out));
+    /* Not a memset of the 35 KB: entries are written whole as they are emitted. */
+    out->n_findings = out->n_notes = out->n_dropped = 0;
+    out->score = 0;
     out->rules_version = CP_COMPLIANCE_RULES_VERSION;
 
     struct ctx c;

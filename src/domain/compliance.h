@@ -276,9 +276,10 @@ struct cp_compliance_result {
 
 /*
  * Evaluate the rules. in, out: must not be NULL (asserted). p: NULL means the defaults.
- * out is overwritten completely. Findings and notes are each ordered by rule table order, then
- * at_seconds (-1 first), then the order of the inputs they concern. Never fails: an input the
- * rules cannot use is itself reported (a finding or a note).
+ * out's counts, score and version are set and its first n_findings / n_notes entries written
+ * whole (the entries past them are left as they were). Findings and notes are each ordered by rule
+ * table order, then at_seconds (-1 first), then the order of the inputs they concern. Never fails:
+ * an input the rules cannot use is itself reported (a finding or a note).
  */
 void cp_compliance_evaluate(const struct cp_compliance_input *in,
                             const struct cp_compliance_params *p, struct cp_compliance_result *out);

@@ -56,7 +56,6 @@ struct postcall {
     int64_t now_ms;
     /* filled by the transaction */
     char bundle_id[CP_BUNDLE_ID_LEN + 1];
-    struct cp_compliance_result result;
     int64_t retention_ms;
     const char *supersedes;
     int64_t leaf_index;
@@ -218,7 +217,8 @@ seal_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
     const struct cp_tenant_policy *policy = cp_policies_find(req->app->policies, req->auth.tenant);
     struct cp_compliance_params params =
         policy != NULL ? policy->params : cp_compliance_params_default();
-    cp_compliance_evaluate(&in, &params, &p->result);
+    struct cp_compliance_result result; /* 35 KB: here, not in the request's arena */
+    cp_compliance_evaluate(&in, &params, &result);
 
     struct cp_bundle prev;
     if ((qs = c->ops->bundle_latest_for_call(c, req->auth.tenant_id, call.id, a, &prev)) < 0)
@@ -257,7 +257,7 @@ seal_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
         .n_revs = n_revs,
         .audio = audio,
         .params = &params,
-        .result = &p->result,
+        .result = &result,
         .sealed_ms = p->now_ms,
         .retention_ms = p->retention_ms,
         .supersedes = p->supersedes,
@@ -282,7 +282,7 @@ seal_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
                             .bytes = cp_arena_strndup(a, msg.data + prefix, msg.len - prefix),
                             .signature = cp_arena_strdup(a, sig_hex),
                             .key_id = req->app->signer->key_id,
-                            .score = p->result.score,
+                            .score = result.score,
                             .retention_until_ms = p->retention_ms,
                             .supersedes = p->supersedes,
                             .sealed_ms = p->now_ms};
@@ -310,11 +310,11 @@ seal_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
     cp_jw_kbool(&w, "stored", true);
     cp_jw_kstr(&w, "evidence_url",
                cp_arena_printf(a, "%s/e/%s", req->app->cfg->public_url, row.id));
-    cp_jw_kint(&w, "compliance_score", p->result.score);
+    cp_jw_kint(&w, "compliance_score", result.score);
     cp_jw_key(&w, "compliance_findings");
     cp_jw_arr_begin(&w);
-    for (size_t i = 0; i < p->result.n_findings; i++) {
-        const struct cp_compliance_finding *f = &p->result.findings[i];
+    for (size_t i = 0; i < result.n_findings; i++) {
+        const struct cp_compliance_finding *f = &result.findings[i];
         cp_jw_obj_begin(&w);
         cp_jw_kstr(&w, "code", f->code);
         cp_jw_kstr(&w, "severity", f->severity);
