@@ -131,11 +131,26 @@ cp_call_metadata_parse(const cJSON *meta, const char *field, struct cp_arena *a,
 }
 
 static void
+raw_or_null(struct cp_jw *w, const char *json)
+{
+    if (json != NULL)
+        cp_jw_raw(w, json, strlen(json));
+    else
+        cp_jw_null(w);
+}
+
+static void
 kraw_or_null(struct cp_jw *w, const char *key, const char *json)
 {
     cp_jw_key(w, key);
-    if (json != NULL)
-        cp_jw_raw(w, json, strlen(json));
+    raw_or_null(w, json);
+}
+
+static void
+int_or_null(struct cp_jw *w, int64_t v)
+{
+    if (v >= 0)
+        cp_jw_int(w, v);
     else
         cp_jw_null(w);
 }
@@ -144,10 +159,7 @@ static void
 kint_or_null(struct cp_jw *w, const char *key, int64_t v)
 {
     cp_jw_key(w, key);
-    if (v >= 0)
-        cp_jw_int(w, v);
-    else
-        cp_jw_null(w);
+    int_or_null(w, v);
 }
 
 /* The documented costs shape with nothing known yet. */
@@ -278,14 +290,13 @@ write_offset(struct cp_jw *w, int64_t offset_ms)
 static void
 write_turn_time(struct cp_jw *w, const struct cp_call *c, enum turn_style style, int64_t at_ms)
 {
-    if (style == TURNS_OVIA) {
-        cp_jw_ktime(w, "timestamp", at_ms);
-    } else if (at_ms != 0 && c->started_ms != 0) {
-        cp_jw_key(w, "timestamp");
+    CP_JW_KEY(w, "timestamp");
+    if (style == TURNS_OVIA)
+        cp_jw_time(w, at_ms);
+    else if (at_ms != 0 && c->started_ms != 0)
         write_offset(w, at_ms - c->started_ms);
-    } else {
-        cp_jw_knull(w, "timestamp");
-    }
+    else
+        cp_jw_null(w);
 }
 
 /* One turn in the face's shape, from its parts: role and text as JSON tokens (or NULL). */
@@ -294,12 +305,15 @@ write_turn(struct cp_jw *w, const struct cp_call *c, enum turn_style style, cons
            size_t role_len, const char *text, size_t text_len, int64_t at_ms)
 {
     cp_jw_obj_begin(w);
-    cp_jw_key(w, "role");
+    CP_JW_KEY(w, "role");
     if (role != NULL)
         cp_jw_raw(w, role, role_len);
     else
         cp_jw_null(w);
-    cp_jw_key(w, style == TURNS_OVIA ? "content" : "text");
+    if (style == TURNS_OVIA)
+        CP_JW_KEY(w, "content");
+    else
+        CP_JW_KEY(w, "text");
     cp_jw_raw(w, text, text_len);
     write_turn_time(w, c, style, at_ms);
     cp_jw_obj_end(w);
@@ -444,25 +458,42 @@ direction_cc(enum cp_direction d)
 void
 cp_call_write_cc(struct cp_jw *w, const struct cp_call *c)
 {
+    /* Every page of the contact-center list writes 50 of these: names quoted when compiling. */
     cp_jw_obj_begin(w);
-    cp_jw_kstr(w, "id", c->id);
-    cp_jw_kstr(w, "callId", c->external_id);
-    cp_jw_kstr(w, "campaignId", c->campaign_id);
-    cp_jw_kstr(w, "direction", direction_cc(c->direction));
-    cp_jw_kstr(w, "state", cp_state_name(cp_call_state(c)));
-    cp_jw_kstr(w, "fromNumber", c->from_number);
-    cp_jw_kstr(w, "toNumber", c->to_number);
-    cp_jw_ktime(w, "startTime", c->started_ms);
-    cp_jw_ktime(w, "endTime", c->ended_ms);
-    kint_or_null(w, "durationSeconds", c->duration_s);
-    kint_or_null(w, "talkTimeSeconds", c->talk_time_s);
-    cp_jw_kstr(w, "outcome", cp_outcome_cc_name(c->outcome));
-    cp_jw_kbool(w, "recordingAvailable", c->recording_available);
-    cp_jw_key(w, "transcript");
+    CP_JW_KEY(w, "id");
+    cp_jw_str(w, c->id);
+    CP_JW_KEY(w, "callId");
+    cp_jw_str(w, c->external_id);
+    CP_JW_KEY(w, "campaignId");
+    cp_jw_str(w, c->campaign_id);
+    CP_JW_KEY(w, "direction");
+    cp_jw_str(w, direction_cc(c->direction));
+    CP_JW_KEY(w, "state");
+    cp_jw_str(w, cp_state_name(cp_call_state(c)));
+    CP_JW_KEY(w, "fromNumber");
+    cp_jw_str(w, c->from_number);
+    CP_JW_KEY(w, "toNumber");
+    cp_jw_str(w, c->to_number);
+    CP_JW_KEY(w, "startTime");
+    cp_jw_time(w, c->started_ms);
+    CP_JW_KEY(w, "endTime");
+    cp_jw_time(w, c->ended_ms);
+    CP_JW_KEY(w, "durationSeconds");
+    int_or_null(w, c->duration_s);
+    CP_JW_KEY(w, "talkTimeSeconds");
+    int_or_null(w, c->talk_time_s);
+    CP_JW_KEY(w, "outcome");
+    cp_jw_str(w, cp_outcome_cc_name(c->outcome));
+    CP_JW_KEY(w, "recordingAvailable");
+    cp_jw_bool(w, c->recording_available);
+    CP_JW_KEY(w, "transcript");
     write_turns(w, c, TURNS_CC);
-    kraw_or_null(w, "epaResults", c->epa_json);
-    cp_jw_ktime(w, "createdAt", c->created_ms);
-    cp_jw_ktime(w, "updatedAt", c->updated_ms);
+    CP_JW_KEY(w, "epaResults");
+    raw_or_null(w, c->epa_json);
+    CP_JW_KEY(w, "createdAt");
+    cp_jw_time(w, c->created_ms);
+    CP_JW_KEY(w, "updatedAt");
+    cp_jw_time(w, c->updated_ms);
     cp_jw_obj_end(w);
 }
 

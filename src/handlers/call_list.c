@@ -132,6 +132,8 @@ list_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
         return qs;
     bool camel = l->style == CP_LIST_CAMEL;
     cp_reply_json(t->rep, 200);
+    /* Room for the page at once (items are ~0.5-2 KB) rather than a dozen doublings. */
+    cp_buf_reserve(&t->rep->body, 256 + n * 2048);
     struct cp_jw w;
     cp_jw_init(&w, &t->rep->body);
     cp_jw_obj_begin(&w);

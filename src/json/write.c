@@ -224,6 +224,14 @@ cp_jw_key(struct cp_jw *w, const char *key)
 }
 
 void
+cp_jw_key_quoted(struct cp_jw *w, const char *quoted, size_t n)
+{
+    value_prefix(w);
+    cp_buf_append(w->out, quoted, n);
+    w->slot[w->depth] = SLOT_AFTER_KEY;
+}
+
+void
 cp_jw_strn(struct cp_jw *w, const char *s, size_t n)
 {
     value_prefix(w);
@@ -446,6 +454,12 @@ void
 cp_jw_ktime(struct cp_jw *w, const char *key, int64_t ms)
 {
     cp_jw_key(w, key);
+    cp_jw_time(w, ms);
+}
+
+void
+cp_jw_time(struct cp_jw *w, int64_t ms)
+{
     if (ms == 0) {
         cp_jw_null(w);
         return;

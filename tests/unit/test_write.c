@@ -469,6 +469,46 @@ test_write__ktime(void **state)
     cp_buf_free(&b);
 }
 
+static void
+test_write__literal_keys(void **state)
+{
+    (void)state;
+    /* CP_JW_KEY writes what cp_jw_key does: first member, later members (comma), nested,
+     * then values and times after it. */
+    struct cp_buf a = CP_BUF_INIT, b = CP_BUF_INIT;
+    struct cp_jw w, v;
+    cp_jw_init(&w, &a);
+    cp_jw_init(&v, &b);
+    cp_jw_obj_begin(&w);
+    CP_JW_KEY(&w, "id");
+    cp_jw_str(&w, "x");
+    CP_JW_KEY(&w, "callId");
+    cp_jw_obj_begin(&w);
+    CP_JW_KEY(&w, "a_1");
+    cp_jw_time(&w, 1775835720123);
+    CP_JW_KEY(&w, "b");
+    cp_jw_time(&w, 0);
+    cp_jw_obj_end(&w);
+    CP_JW_KEY(&w, "");
+    cp_jw_int(&w, 7);
+    cp_jw_obj_end(&w);
+    cp_jw_obj_begin(&v);
+    cp_jw_kstr(&v, "id", "x");
+    cp_jw_key(&v, "callId");
+    cp_jw_obj_begin(&v);
+    cp_jw_ktime(&v, "a_1", 1775835720123);
+    cp_jw_ktime(&v, "b", 0);
+    cp_jw_obj_end(&v);
+    cp_jw_kint(&v, "", 7);
+    cp_jw_obj_end(&v);
+    assert_string_equal(a.data, b.data);
+    assert_string_equal(
+        a.data,
+        "{\"id\":\"x\",\"callId\":{\"a_1\":\"2026-04-10T15:42:00.123Z\",\"b\":null},\"\":7}");
+    cp_buf_free(&a);
+    cp_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -484,6 +524,7 @@ main(void)
         cmocka_unit_test(test_write__times_against_gmtime),
         cmocka_unit_test(test_write__extreme_times_do_not_overflow),
         cmocka_unit_test(test_write__ktime),
+        cmocka_unit_test(test_write__literal_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
