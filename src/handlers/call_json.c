@@ -140,26 +140,12 @@ raw_or_null(struct cp_jw *w, const char *json)
 }
 
 static void
-kraw_or_null(struct cp_jw *w, const char *key, const char *json)
-{
-    cp_jw_key(w, key);
-    raw_or_null(w, json);
-}
-
-static void
 int_or_null(struct cp_jw *w, int64_t v)
 {
     if (v >= 0)
         cp_jw_int(w, v);
     else
         cp_jw_null(w);
-}
-
-static void
-kint_or_null(struct cp_jw *w, const char *key, int64_t v)
-{
-    cp_jw_key(w, key);
-    int_or_null(w, v);
 }
 
 /* The documented costs shape with nothing known yet. */
@@ -403,49 +389,79 @@ void
 cp_call_write_ovia(struct cp_jw *w, const struct cp_call *c)
 {
     cp_jw_obj_begin(w);
-    cp_jw_kstr(w, "id", c->id);
-    cp_jw_kstr(w, "call_id", c->external_id);
-    cp_jw_kstr(w, "user_id", c->user_id);
-    cp_jw_kstr(w, "agent_id", c->agent_id);
-    cp_jw_kstr(w, "type", c->type);
-    cp_jw_kstr(w, "direction", cp_direction_name(c->direction));
-    cp_jw_kstr(w, "from_number", c->from_number);
-    cp_jw_kstr(w, "to_number", c->to_number);
-    cp_jw_kstr(w, "phone_number_id", c->phone_number_id);
-    cp_jw_kstr(w, "status", cp_status_name(c->status));
-    cp_jw_kstr(w, "outcome", cp_outcome_name(c->outcome));
-    cp_jw_kstr(w, "campaign_id", c->campaign_id);
-    cp_jw_ktime(w, "started_at", c->started_ms);
-    cp_jw_ktime(w, "ended_at", c->ended_ms);
-    kint_or_null(w, "duration", c->duration_s);
-    cp_jw_kstr(w, "recording_url", c->recording_url);
-    cp_jw_kstr(w, "transcript", c->transcript);
-    cp_jw_kstr(w, "analysis", c->analysis_json);
-    cp_jw_kstr(w, "latency_metrics", c->latency_metrics_json);
-    cp_jw_key(w, "agent");
+    CP_JW_KEY(w, "id");
+    cp_jw_str(w, c->id);
+    CP_JW_KEY(w, "call_id");
+    cp_jw_str(w, c->external_id);
+    CP_JW_KEY(w, "user_id");
+    cp_jw_str(w, c->user_id);
+    CP_JW_KEY(w, "agent_id");
+    cp_jw_str(w, c->agent_id);
+    CP_JW_KEY(w, "type");
+    cp_jw_str(w, c->type);
+    CP_JW_KEY(w, "direction");
+    cp_jw_str(w, cp_direction_name(c->direction));
+    CP_JW_KEY(w, "from_number");
+    cp_jw_str(w, c->from_number);
+    CP_JW_KEY(w, "to_number");
+    cp_jw_str(w, c->to_number);
+    CP_JW_KEY(w, "phone_number_id");
+    cp_jw_str(w, c->phone_number_id);
+    CP_JW_KEY(w, "status");
+    cp_jw_str(w, cp_status_name(c->status));
+    CP_JW_KEY(w, "outcome");
+    cp_jw_str(w, cp_outcome_name(c->outcome));
+    CP_JW_KEY(w, "campaign_id");
+    cp_jw_str(w, c->campaign_id);
+    CP_JW_KEY(w, "started_at");
+    cp_jw_time(w, c->started_ms);
+    CP_JW_KEY(w, "ended_at");
+    cp_jw_time(w, c->ended_ms);
+    CP_JW_KEY(w, "duration");
+    int_or_null(w, c->duration_s);
+    CP_JW_KEY(w, "recording_url");
+    cp_jw_str(w, c->recording_url);
+    CP_JW_KEY(w, "transcript");
+    cp_jw_str(w, c->transcript);
+    CP_JW_KEY(w, "analysis");
+    cp_jw_str(w, c->analysis_json);
+    CP_JW_KEY(w, "latency_metrics");
+    cp_jw_str(w, c->latency_metrics_json);
+    CP_JW_KEY(w, "agent");
     cp_jw_obj_begin(w);
-    cp_jw_kstr(w, "name", c->agent_name);
+    CP_JW_KEY(w, "name");
+    cp_jw_str(w, c->agent_name);
     cp_jw_obj_end(w);
     write_metadata_ovia(w, c->metadata_json);
-    cp_jw_key(w, "costs");
+    CP_JW_KEY(w, "costs");
     if (c->costs_json != NULL)
         cp_jw_raw(w, c->costs_json, strlen(c->costs_json));
     else
         cp_jw_raw(w, empty_costs, strlen(empty_costs));
-    cp_jw_kstr(w, "telephony_provider", c->telephony_provider);
-    cp_jw_kstr(w, "telephony_id", c->telephony_id);
-    cp_jw_kstr(w, "human_detection_result", c->human_detection_result);
-    cp_jw_key(w, "do_not_call_result");
+    CP_JW_KEY(w, "telephony_provider");
+    cp_jw_str(w, c->telephony_provider);
+    CP_JW_KEY(w, "telephony_id");
+    cp_jw_str(w, c->telephony_id);
+    CP_JW_KEY(w, "human_detection_result");
+    cp_jw_str(w, c->human_detection_result);
+    CP_JW_KEY(w, "do_not_call_result");
     write_tristate(w, c->do_not_call_result);
-    cp_jw_kbool(w, "hipaa_compliant", c->hipaa_compliant);
-    cp_jw_kstr(w, "on_no_human_answer", c->on_no_human_answer);
-    cp_jw_kstr(w, "error_message", c->error_message);
-    kint_or_null(w, "talk_time", c->talk_time_s);
-    cp_jw_kbool(w, "recording_available", c->recording_available);
-    cp_jw_key(w, "transcript_objects");
+    CP_JW_KEY(w, "hipaa_compliant");
+    cp_jw_bool(w, c->hipaa_compliant);
+    CP_JW_KEY(w, "on_no_human_answer");
+    cp_jw_str(w, c->on_no_human_answer);
+    CP_JW_KEY(w, "error_message");
+    cp_jw_str(w, c->error_message);
+    CP_JW_KEY(w, "talk_time");
+    int_or_null(w, c->talk_time_s);
+    CP_JW_KEY(w, "recording_available");
+    cp_jw_bool(w, c->recording_available);
+    CP_JW_KEY(w, "transcript_objects");
     write_turns(w, c, TURNS_OVIA);
-    cp_jw_ktime(w, "created_at", c->created_ms);
-    cp_jw_ktime(w, "updated_at", c->updated_ms);
+    CP_JW_KEY(w, "created_at");
+    cp_jw_time(w, c->created_ms);
+    CP_JW_KEY(w, "updated_at");
+    cp_jw_time(w, c->updated_ms);
     cp_jw_obj_end(w);
 }
 
@@ -519,39 +535,60 @@ cp_call_write_vocode(struct cp_jw *w, const struct cp_call *c)
         "webhook",
     };
     cp_jw_obj_begin(w);
-    cp_jw_key(w, "agent");
+    CP_JW_KEY(w, "agent");
     cp_jw_obj_begin(w);
-    cp_jw_key(w, "actions");
+    CP_JW_KEY(w, "actions");
     cp_jw_arr_begin(w);
     cp_jw_arr_end(w);
-    cp_jw_kstr(w, "id", c->agent_id);
-    cp_jw_kstr(w, "name", c->agent_name);
-    cp_jw_kstr(w, "user_id", c->user_id);
+    CP_JW_KEY(w, "id");
+    cp_jw_str(w, c->agent_id);
+    CP_JW_KEY(w, "name");
+    cp_jw_str(w, c->agent_name);
+    CP_JW_KEY(w, "user_id");
+    cp_jw_str(w, c->user_id);
     for (size_t i = 0; i < sizeof(agent_nulls) / sizeof(agent_nulls[0]); i++)
         cp_jw_knull(w, agent_nulls[i]);
     cp_jw_obj_end(w);
     /* The agent's own number: the caller on outbound calls, the called number on inbound. */
-    cp_jw_kstr(w, "agent_phone_number",
-               c->direction == CP_DIR_INBOUND ? c->to_number : c->from_number);
-    kraw_or_null(w, "context", c->metadata_json);
-    cp_jw_key(w, "do_not_call_result");
+    CP_JW_KEY(w, "agent_phone_number");
+    cp_jw_str(w, c->direction == CP_DIR_INBOUND ? c->to_number : c->from_number);
+    CP_JW_KEY(w, "context");
+    raw_or_null(w, c->metadata_json);
+    CP_JW_KEY(w, "do_not_call_result");
     write_tristate(w, c->do_not_call_result);
-    cp_jw_ktime(w, "end_time", c->ended_ms);
-    cp_jw_kstr(w, "error_message", c->error_message);
-    cp_jw_kstr(w, "from_number", c->from_number);
-    cp_jw_kbool(w, "hipaa_compliant", c->hipaa_compliant);
-    cp_jw_kstr(w, "human_detection_result", c->human_detection_result);
-    cp_jw_kstr(w, "id", c->id);
-    cp_jw_kstr(w, "on_no_human_answer", c->on_no_human_answer);
-    cp_jw_kbool(w, "recording_available", c->recording_available);
-    cp_jw_knull(w, "run_do_not_call_detection");
-    cp_jw_ktime(w, "start_time", c->started_ms);
-    cp_jw_kstr(w, "status", cp_status_name(c->status));
-    cp_jw_knull(w, "telephony_account_connection");
-    cp_jw_kstr(w, "telephony_id", c->telephony_id);
-    cp_jw_kstr(w, "telephony_provider", c->telephony_provider);
-    cp_jw_kstr(w, "to_number", c->to_number);
-    cp_jw_kstr(w, "transcript", c->transcript);
-    cp_jw_kstr(w, "user_id", c->user_id);
+    CP_JW_KEY(w, "end_time");
+    cp_jw_time(w, c->ended_ms);
+    CP_JW_KEY(w, "error_message");
+    cp_jw_str(w, c->error_message);
+    CP_JW_KEY(w, "from_number");
+    cp_jw_str(w, c->from_number);
+    CP_JW_KEY(w, "hipaa_compliant");
+    cp_jw_bool(w, c->hipaa_compliant);
+    CP_JW_KEY(w, "human_detection_result");
+    cp_jw_str(w, c->human_detection_result);
+    CP_JW_KEY(w, "id");
+    cp_jw_str(w, c->id);
+    CP_JW_KEY(w, "on_no_human_answer");
+    cp_jw_str(w, c->on_no_human_answer);
+    CP_JW_KEY(w, "recording_available");
+    cp_jw_bool(w, c->recording_available);
+    CP_JW_KEY(w, "run_do_not_call_detection");
+    cp_jw_null(w);
+    CP_JW_KEY(w, "start_time");
+    cp_jw_time(w, c->started_ms);
+    CP_JW_KEY(w, "status");
+    cp_jw_str(w, cp_status_name(c->status));
+    CP_JW_KEY(w, "telephony_account_connection");
+    cp_jw_null(w);
+    CP_JW_KEY(w, "telephony_id");
+    cp_jw_str(w, c->telephony_id);
+    CP_JW_KEY(w, "telephony_provider");
+    cp_jw_str(w, c->telephony_provider);
+    CP_JW_KEY(w, "to_number");
+    cp_jw_str(w, c->to_number);
+    CP_JW_KEY(w, "transcript");
+    cp_jw_str(w, c->transcript);
+    CP_JW_KEY(w, "user_id");
+    cp_jw_str(w, c->user_id);
     cp_jw_obj_end(w);
 }
