@@ -22,26 +22,13 @@ cp_jw_init(struct cp_jw *w, struct cp_buf *out)
     w->out = out;
 }
 
-/* Slot states per nesting level. */
-enum { SLOT_EMPTY = 0, SLOT_HAS_MEMBER = 1, SLOT_AFTER_KEY = 2 };
-
-/* Before any value: a comma if the container already has a member, none right after a key. */
-static inline void
-value_prefix(struct cp_jw *w)
-{
-    uint8_t *slot = &w->slot[w->depth];
-    if (*slot == SLOT_HAS_MEMBER)
-        cp_buf_putc(w->out, ',');
-    *slot = SLOT_HAS_MEMBER;
-}
-
 void
 cp_jw_obj_begin(struct cp_jw *w)
 {
-    value_prefix(w);
+    cp_jw_value_prefix(w);
     CP_ASSERT(w->depth < CP_JW_MAX_DEPTH);
     cp_buf_putc(w->out, '{');
-    w->slot[++w->depth] = SLOT_EMPTY;
+    w->slot[++w->depth] = CP_JW_SLOT_EMPTY;
 }
 
 void
@@ -55,10 +42,10 @@ cp_jw_obj_end(struct cp_jw *w)
 void
 cp_jw_arr_begin(struct cp_jw *w)
 {
-    value_prefix(w);
+    cp_jw_value_prefix(w);
     CP_ASSERT(w->depth < CP_JW_MAX_DEPTH);
     cp_buf_putc(w->out, '[');
-    w->slot[++w->depth] = SLOT_EMPTY;
+    w->slot[++w->depth] = CP_JW_SLOT_EMPTY;
 }
 
 void
@@ -203,7 +190,7 @@ cp_jw_format_int(int64_t v, char out[CP_JW_INT_MAX])
 void
 cp_jw_key(struct cp_jw *w, const char *key)
 {
-    value_prefix(w);
+    cp_jw_value_prefix(w);
     size_t n = strlen(key);
     struct cp_buf *b = w->out;
     if (plain_prefix((const unsigned char *)key, n) == n) { /* names in our code: "key": at once */
@@ -220,21 +207,13 @@ cp_jw_key(struct cp_jw *w, const char *key)
         escape(b, key, n);
         cp_buf_putc(b, ':');
     }
-    w->slot[w->depth] = SLOT_AFTER_KEY;
-}
-
-void
-cp_jw_key_quoted(struct cp_jw *w, const char *quoted, size_t n)
-{
-    value_prefix(w);
-    cp_buf_append(w->out, quoted, n);
-    w->slot[w->depth] = SLOT_AFTER_KEY;
+    w->slot[w->depth] = CP_JW_SLOT_AFTER_KEY;
 }
 
 void
 cp_jw_strn(struct cp_jw *w, const char *s, size_t n)
 {
-    value_prefix(w);
+    cp_jw_value_prefix(w);
     escape(w->out, s, n);
 }
 
@@ -251,7 +230,7 @@ cp_jw_str(struct cp_jw *w, const char *s)
 void
 cp_jw_int(struct cp_jw *w, int64_t v)
 {
-    value_prefix(w);
+    cp_jw_value_prefix(w);
     char tmp[CP_JW_INT_MAX], *end;
     char *p = i64_digits(v, tmp, &end);
     cp_buf_append(w->out, p, (size_t)(end - p));
@@ -385,7 +364,7 @@ cp_jw_double(struct cp_jw *w, double v)
         cp_jw_null(w);
         return;
     }
-    value_prefix(w);
+    cp_jw_value_prefix(w);
     char tmp[CP_JW_DOUBLE_MAX];
     size_t n = cp_jw_format_double(v, tmp);
     cp_buf_append(w->out, tmp, n);
@@ -394,21 +373,21 @@ cp_jw_double(struct cp_jw *w, double v)
 void
 cp_jw_bool(struct cp_jw *w, bool v)
 {
-    value_prefix(w);
+    cp_jw_value_prefix(w);
     cp_buf_puts(w->out, v ? "true" : "false");
 }
 
 void
 cp_jw_null(struct cp_jw *w)
 {
-    value_prefix(w);
+    cp_jw_value_prefix(w);
     cp_buf_puts(w->out, "null");
 }
 
 void
 cp_jw_raw(struct cp_jw *w, const char *json, size_t n)
 {
-    value_prefix(w);
+    cp_jw_value_prefix(w);
     cp_buf_append(w->out, json, n);
 }
 
@@ -418,7 +397,7 @@ cp_jw_raw_members(struct cp_jw *w, const char *members, size_t n)
     CP_ASSERT(w->depth > 0);
     if (n == 0)
         return;
-    value_prefix(w); /* the comma before them if the object already has a member */
+    cp_jw_value_prefix(w); /* the comma before them if the object already has a member */
     cp_buf_append(w->out, members, n);
 }
 
@@ -476,7 +455,7 @@ cp_jw_time(struct cp_jw *w, int64_t ms)
         n = CP_TIME_ISO_LEN - 1;
     }
     ts[n + 1] = '"'; /* the formatters write only digits, '-', ':', '.', 'T', 'Z': no escapes */
-    value_prefix(w);
+    cp_jw_value_prefix(w);
     cp_buf_append(w->out, ts, n + 2);
 }
 

@@ -25,8 +25,23 @@
 struct cp_jw {
     struct cp_buf *out;
     int depth;
-    uint8_t slot[CP_JW_MAX_DEPTH + 1];
+    uint8_t slot[CP_JW_MAX_DEPTH + 1]; /* per open container: a CP_JW_SLOT_ state */
 };
+
+/* What the container being written has had so far: nothing, a member (the next one needs a
+ * comma), or just a key (its value needs none). */
+enum { CP_JW_SLOT_EMPTY = 0, CP_JW_SLOT_HAS_MEMBER = 1, CP_JW_SLOT_AFTER_KEY = 2 };
+
+/* Before any value or key: a comma if the container already has a member. (Inline for
+ * cp_jw_key_quoted; the writer's own functions use it too.) */
+static inline void
+cp_jw_value_prefix(struct cp_jw *w)
+{
+    uint8_t *slot = &w->slot[w->depth];
+    if (*slot == CP_JW_SLOT_HAS_MEMBER)
+        cp_buf_putc(w->out, ',');
+    *slot = CP_JW_SLOT_HAS_MEMBER;
+}
 
 void cp_jw_init(struct cp_jw *w, struct cp_buf *out);
 void cp_jw_obj_begin(struct cp_jw *w);
@@ -40,7 +55,13 @@ void cp_jw_key(struct cp_jw *w, const char *key);
  * ASCII letters, digits and '_' (the hot writers' own); anything else, or a name that is not
  * a literal (which does not compile here), goes through cp_jw_key. */
 #define CP_JW_KEY(w, lit) cp_jw_key_quoted((w), "\"" lit "\":", sizeof(lit) + 2)
-void cp_jw_key_quoted(struct cp_jw *w, const char *quoted, size_t n);
+static inline void
+cp_jw_key_quoted(struct cp_jw *w, const char *quoted, size_t n)
+{
+    cp_jw_value_prefix(w);
+    w->slot[w->depth] = CP_JW_SLOT_AFTER_KEY;
+    cp_buf_append(w->out, quoted, n); /* n is a constant: the copy is inlined */
+}
 void cp_jw_str(struct cp_jw *w, const char *s); /* NULL writes null */
 void cp_jw_strn(struct cp_jw *w, const char *s, size_t n);
 void cp_jw_int(struct cp_jw *w, int64_t v);
