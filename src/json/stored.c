@@ -13,37 +13,6 @@
 #include "json/scan.h"
 #include "json/write.h"
 
-void
-cp_jstored_init(struct cp_jstored *s, const char *text, size_t len)
-{
-    s->p = text;
-    s->end = text + len;
-}
-
-bool
-cp_jstored_byte(struct cp_jstored *s, char c)
-{
-    if (s->p >= s->end || *s->p != c)
-        return false;
-    s->p++;
-    return true;
-}
-
-bool
-cp_jstored_lit(struct cp_jstored *s, const char *lit, size_t lit_len)
-{
-    if ((size_t)(s->end - s->p) < lit_len || memcmp(s->p, lit, lit_len) != 0)
-        return false;
-    s->p += lit_len;
-    return true;
-}
-
-bool
-cp_jstored_at_end(const struct cp_jstored *s)
-{
-    return s->p == s->end;
-}
-
 static int
 hex_lower_val(unsigned char c)
 {

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Deepest nesting cp_jstored_value follows (the writer's own limit). */
 #define CP_JSTORED_MAX_DEPTH 32
@@ -28,11 +29,35 @@ struct cp_jstored {
     const char *p, *end;
 };
 
-void cp_jstored_init(struct cp_jstored *s, const char *text, size_t len);
+/* The small steps are inline: a turn of a list page takes a dozen of them, and with a
+ * constant lit_len the comparison compiles to a few loads. */
+static inline void
+cp_jstored_init(struct cp_jstored *s, const char *text, size_t len)
+{
+    s->p = text;
+    s->end = text + len;
+}
+
 /* True (and steps over it) if the next byte is c. */
-bool cp_jstored_byte(struct cp_jstored *s, char c);
+static inline bool
+cp_jstored_byte(struct cp_jstored *s, char c)
+{
+    if (s->p >= s->end || *s->p != c)
+        return false;
+    s->p++;
+    return true;
+}
+
 /* True (and steps over them) if the next bytes are lit (e.g. "null", "\"role\":"). */
-bool cp_jstored_lit(struct cp_jstored *s, const char *lit, size_t lit_len);
+static inline bool
+cp_jstored_lit(struct cp_jstored *s, const char *lit, size_t lit_len)
+{
+    if ((size_t)(s->end - s->p) < lit_len || memcmp(s->p, lit, lit_len) != 0)
+        return false;
+    s->p += lit_len;
+    return true;
+}
+
 /* A canonical string token: out_tok and out_len cover it, quotes included (borrowed). */
 bool cp_jstored_string(struct cp_jstored *s, const char **out_tok, size_t *out_len);
 /* A canonical integer of at most 15 digits (so cJSON's double holds it exactly). */
@@ -40,6 +65,10 @@ bool cp_jstored_int(struct cp_jstored *s, int64_t *out);
 /* Any canonical value, nested at most CP_JSTORED_MAX_DEPTH - depth deeper; steps over it. */
 bool cp_jstored_value(struct cp_jstored *s, int depth);
 /* True when the whole text has been read. */
-bool cp_jstored_at_end(const struct cp_jstored *s);
+static inline bool
+cp_jstored_at_end(const struct cp_jstored *s)
+{
+    return s->p == s->end;
+}
 
 #endif
