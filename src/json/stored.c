@@ -62,16 +62,6 @@ canonical_escape(const unsigned char *p, const unsigned char *end, size_t *out_l
     return true;
 }
 
-/* Bytes that end a run of plain string text: control characters, '"', '\\', and 0xE2 (which
- * may start U+2028/U+2029). One lookup per byte, as in the writer's escaper. */
-static const uint8_t stops[256] = {
-    [0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1,
-    [0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1, [0x0c] = 1, [0x0d] = 1,
-    [0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1,
-    [0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1,
-    [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, ['"'] = 1,  ['\\'] = 1, [0xe2] = 1,
-};
-
 bool
 cp_jstored_string(struct cp_jstored *s, const char **out_tok, size_t *out_len)
 {
@@ -81,14 +71,8 @@ cp_jstored_string(struct cp_jstored *s, const char **out_tok, size_t *out_len)
         return false;
     const unsigned char *p = start + 1;
     for (;;) {
-        /* Plain bytes first, eight at a time: the common case is a long run of them. */
-        for (uint64_t x; end - p >= 8; p += 8) {
-            memcpy(&x, p, 8);
-            if (cp_json_word_special(x))
-                break;
-        }
-        while (p < end && !stops[*p])
-            p++;
+        /* Plain bytes first, many at a time: the common case is a long run of them. */
+        p += cp_json_plain_len(p, (size_t)(end - p));
         if (p >= end || *p < 0x20)
             return false; /* unterminated, or a raw control character */
         if (*p == '"')

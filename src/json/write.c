@@ -71,21 +71,6 @@ static const uint8_t esc_class[256] = {
 
 static const char hex_lower[] = "0123456789abcdef";
 
-/* How many bytes at the start of u[0..n) escape() copies as they are. */
-static size_t
-plain_prefix(const unsigned char *u, size_t n)
-{
-    size_t i = 0;
-    for (uint64_t x; i + 8 <= n; i += 8) {
-        memcpy(&x, u + i, 8);
-        if (cp_json_word_special(x))
-            break;
-    }
-    while (i < n && esc_class[u[i]] == 0)
-        i++;
-    return i;
-}
-
 /*
  * s[0..n) as a JSON string: '"' and '\\' and the control characters escaped (\n \r \t by
  * name, the others as \u00xx in lowercase hex), U+2028 and U+2029 as \u2028 and \u2029, and
@@ -95,7 +80,7 @@ static void
 escape(struct cp_buf *b, const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
-    size_t i = plain_prefix(u, n);
+    size_t i = cp_json_plain_len(u, n);
     if (b->cap - b->len <= n + 2)
         cp_buf_reserve(b, n + 2);
     b->data[b->len++] = '"';
@@ -193,7 +178,8 @@ cp_jw_key(struct cp_jw *w, const char *key)
     cp_jw_value_prefix(w);
     size_t n = strlen(key);
     struct cp_buf *b = w->out;
-    if (plain_prefix((const unsigned char *)key, n) == n) { /* names in our code: "key": at once */
+    if (cp_json_plain_len((const unsigned char *)key, n) ==
+        n) { /* names in our code: "key": at once */
         if (b->cap - b->len <= n + 3)
             cp_buf_reserve(b, n + 3);
         char *p = b->data + b->len;

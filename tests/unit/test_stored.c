@@ -120,37 +120,57 @@ static void
 test_stored__string_every_byte_at_every_offset(void **state)
 {
     (void)state;
-    /* The reader skips plain text eight bytes at a time: each byte value at each offset of a
-     * 25-byte run (three words and a tail), alone and with a second byte, is read as a whole
-     * token exactly when the writer would have written those bytes as they are. */
+    /* The reader skips plain text 16 bytes (SSE2) or 8 bytes at a time: each byte value at
+     * each offset of a 41-byte run (two blocks of 16, a word of 8 and a byte), alone and with
+     * a second byte, is read as a whole token exactly when the writer would have written
+     * those bytes as they are. */
     for (int c = 0; c < 256; c++) {
-        for (size_t at = 0; at < 25; at++) {
+        for (size_t at = 0; at < 41; at++) {
             for (int second = 0; second < 2; second++) {
-                char raw[25];
+                char raw[41];
                 memset(raw, 'm', sizeof(raw));
                 raw[at] = (char)c;
                 if (second)
-                    raw[(at + 9) % 25] = (char)(255 - c);
+                    raw[(at + 9) % 41] = (char)(255 - c);
                 struct cp_buf want = CP_BUF_INIT;
                 struct cp_jw w;
                 cp_jw_init(&w, &want);
                 cp_jw_strn(&w, raw, sizeof(raw));
-                char token[28];
+                char token[sizeof(raw) + 3];
                 token[0] = '"';
                 memcpy(token + 1, raw, sizeof(raw));
-                token[26] = '"';
-                token[27] = '\0';
+                token[sizeof(raw) + 1] = '"';
+                token[sizeof(raw) + 2] = '\0';
                 bool as_is = strcmp(want.data, token) == 0;
                 struct cp_jstored st;
-                cp_jstored_init(&st, token, 27);
+                cp_jstored_init(&st, token, sizeof(raw) + 2);
                 const char *tok = NULL;
                 size_t len = 0;
-                bool whole = cp_jstored_string(&st, &tok, &len) && len == 27;
+                bool whole = cp_jstored_string(&st, &tok, &len) && len == sizeof(raw) + 2;
                 if (whole != as_is)
                     fail_msg("byte 0x%02x at %zu (second %d): read whole %d, writer as is %d", c,
                              at, second, whole, as_is);
                 cp_buf_free(&want);
             }
+        }
+    }
+    /* A raw U+2028 or U+2029 (the writer escapes them) at any offset: never read whole. */
+    for (size_t at = 0; at + 3 <= 41; at++) {
+        for (int k = 0; k < 2; k++) {
+            char token[44];
+            memset(token, 'm', sizeof(token));
+            token[0] = '"';
+            token[42] = '"';
+            token[43] = '\0';
+            token[1 + at] = (char)0xe2;
+            token[2 + at] = (char)0x80;
+            token[3 + at] = (char)(k ? 0xa9 : 0xa8);
+            struct cp_jstored st;
+            cp_jstored_init(&st, token, 43);
+            const char *tok = NULL;
+            size_t len = 0;
+            if (cp_jstored_string(&st, &tok, &len))
+                fail_msg("raw U+%s at %zu read as canonical", k ? "2029" : "2028", at);
         }
     }
 }

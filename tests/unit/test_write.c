@@ -170,9 +170,10 @@ static void
 test_write__escape_every_byte_at_every_offset(void **state)
 {
     (void)state;
-    /* The escaper looks at plain text eight bytes at a time: each byte value at each offset
-     * of a 25-byte ASCII run (three words and a tail), alone and next to a second one, and
-     * plain runs of every length from 0 to 40 (the one-copy path). */
+    /* The escaper looks at plain text 16 bytes (SSE2) or 8 bytes at a time: each byte value
+     * at each offset of a 41-byte ASCII run (two blocks of 16, a word of 8 and a byte), alone
+     * and next to a second one, and plain runs of every length from 0 to 40 (the one-copy
+     * path). */
     char s[41] = {0};
     for (size_t n = 0; n <= 40; n++) {
         for (size_t i = 0; i < n; i++)
@@ -180,12 +181,21 @@ test_write__escape_every_byte_at_every_offset(void **state)
         expect_escape_n(s, n);
     }
     for (int c = 0; c < 256; c++) {
-        for (size_t at = 0; at < 25; at++) {
-            memset(s, 'm', 25);
+        for (size_t at = 0; at < 41; at++) {
+            memset(s, 'm', 41);
             s[at] = (char)c;
-            expect_escape_n(s, 25);
-            s[(at + 9) % 25] = (char)(255 - c);
-            expect_escape_n(s, 25);
+            expect_escape_n(s, 41);
+            s[(at + 9) % 41] = (char)(255 - c);
+            expect_escape_n(s, 41);
+        }
+    }
+    /* U+2028 and U+2029 (E2 80 A8/A9) starting at each offset, the last ones cut short. */
+    for (size_t at = 0; at < 41; at++) {
+        for (int k = 0; k < 2; k++) {
+            memset(s, 'm', 41);
+            const char seq[3] = {(char)0xe2, (char)0x80, (char)(k ? 0xa9 : 0xa8)};
+            memcpy(s + at, seq, at + 3 <= 41 ? 3 : 41 - at);
+            expect_escape_n(s, 41);
         }
     }
 }
