@@ -672,6 +672,17 @@ test_store__list_filters_use_indexes(void **state)
                 fail_msg("filters 0x%x: the list sorts:\n%s", bits, plan);
         }
     }
+    /* The page's calls are read by rowid, for both sets of fields: never through an index on
+     * the tenant (which would walk all its calls). */
+    for (int cc = 0; cc < 2; cc++) {
+        struct cp_call_filter f = {.limit = 50,
+                                   .fields = cc ? CP_CALL_FIELDS_CC : CP_CALL_FIELDS_ALL};
+        char plan[2048];
+        assert_true(cp_sqlite_list_plan(conn, &f, CP_SQLITE_LIST_ROWS, plan, sizeof(plan)));
+        if (strncmp(plan, "SEARCH calls USING INTEGER PRIMARY KEY (rowid=?)", 48) != 0 ||
+            strstr(plan, "SCAN") != NULL)
+            fail_msg("rows (fields %d): expected rowid lookups, got:\n%s", cc, plan);
+    }
 }
 
 /* ---- evidence bundles, retention deletes and the transparency log ---- */

@@ -11,9 +11,15 @@
 
 #include "store/store.h"
 
-/* Which query of a list: its total, its page, or the one that orders a long run of calls with
- * the same start (taken only when the filter's index does not order by id). */
-enum cp_sqlite_list_query { CP_SQLITE_LIST_COUNT, CP_SQLITE_LIST_PAGE, CP_SQLITE_LIST_RUN };
+/* Which query of a list: its total, its page, the one that orders a long run of calls with
+ * the same start (taken only when the filter's index does not order by id), or the one that
+ * reads the page's calls by rowid (for the filter's fields). */
+enum cp_sqlite_list_query {
+    CP_SQLITE_LIST_COUNT,
+    CP_SQLITE_LIST_PAGE,
+    CP_SQLITE_LIST_RUN,
+    CP_SQLITE_LIST_ROWS
+};
 
 /* Write EXPLAIN QUERY PLAN of that query for f into out, one plan row per line. c must be a
  * SQLite connection. False on error, or for CP_SQLITE_LIST_RUN where f's list has no such

@@ -77,8 +77,8 @@ enum stmt_id {
     ST_CALL_DELETE,
     ST_CALL_COUNT_ADD,
     ST_CALL_COUNT_NEW,
-    ST_CALL_BY_ROWID,
-    ST_CALL_CC_BY_ROWID,
+    ST_CALLS_BY_ROWIDS,
+    ST_CALLS_CC_BY_ROWIDS,
     ST_CALL_ID_BY_ROWID,
     ST__COUNT
 };
@@ -99,6 +99,16 @@ enum stmt_id {
     "NULL, NULL, campaign_id, started_at, ended_at, duration_s, talk_time_s, NULL, turns_json, "   \
     "NULL, recording_available, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "      \
     "NULL, created_at, updated_at, epa_json, NULL"
+
+/* A list page reads its calls LIST_ROWS_MAX at a time (ST_CALLS_BY_ROWIDS): ?2..?51. */
+#define LIST_ROWS_MAX 50
+#define CALL_NCOLS 36 /* columns of CALL_COLS; the rowid follows them */
+#define ROWID_PARAMS                                                                               \
+    "?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"                                                             \
+    "?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,"                                                     \
+    "?22,?23,?24,?25,?26,?27,?28,?29,?30,?31,"                                                     \
+    "?32,?33,?34,?35,?36,?37,?38,?39,?40,?41,"                                                     \
+    "?42,?43,?44,?45,?46,?47,?48,?49,?50,?51"
 
 #define REC_COLS                                                                                   \
     "tenant_id, call_id, recording_id, recording_url, duration_s, transcription_id, "              \
@@ -241,10 +251,12 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_CALL_GET] = "SELECT " CALL_COLS " FROM calls WHERE tenant_id = ?1 AND id = ?2 "
                     "UNION ALL SELECT " CALL_COLS " FROM calls WHERE tenant_id = ?1 "
                     "AND external_id = ?2 AND id <> ?2 LIMIT 1",
-    /* A page of the list, row by row (see sq_call_list). */
-    [ST_CALL_BY_ROWID] = "SELECT " CALL_COLS " FROM calls WHERE rowid = ?1 AND tenant_id = ?2",
-    [ST_CALL_CC_BY_ROWID] =
-        "SELECT " CALL_COLS_CC " FROM calls WHERE rowid = ?1 AND tenant_id = ?2",
+    /* A page of the list's calls, up to LIST_ROWS_MAX at once (read_rows); NOT INDEXED, or
+     * the planner walks the tenant's calls through (tenant_id, id) instead of the rowids. */
+    [ST_CALLS_BY_ROWIDS] = "SELECT " CALL_COLS ", rowid FROM calls NOT INDEXED "
+                           "WHERE tenant_id = ?1 AND rowid IN (" ROWID_PARAMS ")",
+    [ST_CALLS_CC_BY_ROWIDS] = "SELECT " CALL_COLS_CC ", rowid FROM calls NOT INDEXED "
+                              "WHERE tenant_id = ?1 AND rowid IN (" ROWID_PARAMS ")",
     [ST_CALL_ID_BY_ROWID] = "SELECT id FROM calls WHERE rowid = ?1",
 };
 
@@ -1233,11 +1245,15 @@ cp_sqlite_list_plan(struct cp_store_conn *cc, const struct cp_call_filter *f,
     unsigned bits = filter_bits(f);
     if (which == CP_SQLITE_LIST_RUN && !list_scans(bits))
         return false;
-    sqlite3_stmt *s = list_stmt(c, bits,
-                                which == CP_SQLITE_LIST_COUNT ? LK_COUNT
-                                : which == CP_SQLITE_LIST_RUN ? LK_TIES
-                                : list_scans(bits)            ? LK_SCAN
-                                                              : LK_PAGE);
+    sqlite3_stmt *s;
+    if (which == CP_SQLITE_LIST_ROWS)
+        s = stmt(c, f->fields == CP_CALL_FIELDS_CC ? ST_CALLS_CC_BY_ROWIDS : ST_CALLS_BY_ROWIDS);
+    else
+        s = list_stmt(c, bits,
+                      which == CP_SQLITE_LIST_COUNT ? LK_COUNT
+                      : which == CP_SQLITE_LIST_RUN ? LK_TIES
+                      : list_scans(bits)            ? LK_SCAN
+                                                    : LK_PAGE);
     if (s == NULL)
         return false;
     char *sql = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sqlite3_sql(s));
@@ -1384,6 +1400,53 @@ list_page(struct sq_conn *c, int64_t tenant_id, const struct cp_call_filter *f, 
     return qs;
 }
 
+/*
+ * The calls of rowids[0..n) (n <= LIST_ROWS_MAX) into out[0..n), in that order, with one
+ * statement: one statement per call reset each time, and a reset frees the buffers SQLite
+ * copies each text column into, so every row paid ten mallocs and frees besides the reset
+ * itself (callgrind, a page of 50: 1.45M -> 1.32M instructions). Rows come back in rowid order;
+ * each goes to its place. A rowid the page query just gave that is not found is an error.
+ */
+static enum cp_qs
+read_rows(struct sq_conn *c, int64_t tenant_id, enum cp_call_fields fields, const int64_t *rowids,
+          size_t n, struct cp_arena *arena, struct cp_call *out)
+{
+    CP_ASSERT(n <= LIST_ROWS_MAX);
+    sqlite3_stmt *s =
+        stmt(c, fields == CP_CALL_FIELDS_CC ? ST_CALLS_CC_BY_ROWIDS : ST_CALLS_BY_ROWIDS);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_int64(s, 1, tenant_id);
+    for (size_t i = 0; i < LIST_ROWS_MAX; i++) {
+        if (i < n)
+            sqlite3_bind_int64(s, (int)i + 2, rowids[i]);
+        else
+            sqlite3_bind_null(s, (int)i + 2); /* matches no rowid */
+    }
+    size_t found = 0;
+    int rc;
+    enum cp_qs qs = CP_QS_ONE;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int64_t rowid = sqlite3_column_int64(s, CALL_NCOLS);
+        size_t at = 0;
+        while (at < n && rowids[at] != rowid)
+            at++;
+        if (at == n) { /* not asked for: cannot happen */
+            qs = CP_QS_HARD;
+            break;
+        }
+        read_call(s, arena, &out[at]);
+        out[at].tenant_id = tenant_id;
+        found++;
+    }
+    if (qs >= 0 && rc != SQLITE_DONE)
+        qs = qs_from_rc(c, rc, "call list");
+    else if (qs >= 0 && found != n) /* the query just gave these rowids, in this transaction */
+        qs = CP_QS_HARD;
+    done(s);
+    return qs;
+}
+
 static enum cp_qs
 sq_call_list(struct cp_store_conn *cc, int64_t tenant_id, const struct cp_call_filter *f,
              struct cp_arena *arena, struct cp_call **out_items, size_t *out_n, int64_t *out_total)
@@ -1431,23 +1494,12 @@ sq_call_list(struct cp_store_conn *cc, int64_t tenant_id, const struct cp_call_f
         return qs;
 
     struct cp_call *items = cp_arena_alloc(arena, cap * sizeof(*items));
-    for (size_t i = 0; i < w.n; i++) {
-        s = stmt(c, f->fields == CP_CALL_FIELDS_CC ? ST_CALL_CC_BY_ROWID : ST_CALL_BY_ROWID);
-        if (s == NULL)
-            return CP_QS_HARD;
-        sqlite3_bind_int64(s, 1, w.rowids[i]);
-        sqlite3_bind_int64(s, 2, tenant_id);
-        rc = sqlite3_step(s);
-        if (rc == SQLITE_ROW) {
-            read_call(s, arena, &items[i]);
-            items[i].tenant_id = tenant_id;
-        } else { /* the query just gave this rowid, in this transaction */
-            qs = rc == SQLITE_DONE ? CP_QS_HARD : qs_from_rc(c, rc, "call list");
-        }
-        done(s);
-        if (qs < 0)
-            return qs;
-    }
+    for (size_t from = 0; from < w.n && qs >= 0; from += LIST_ROWS_MAX)
+        qs =
+            read_rows(c, tenant_id, f->fields, w.rowids + from,
+                      w.n - from < LIST_ROWS_MAX ? w.n - from : LIST_ROWS_MAX, arena, items + from);
+    if (qs < 0)
+        return qs;
     *out_items = items;
     *out_n = w.n;
     return qs;
