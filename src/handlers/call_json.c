@@ -257,9 +257,12 @@ write_offset(struct cp_jw *w, int64_t offset_ms)
     size_t n = 0;
     out[n++] = '"';
     int64_t h = s / 3600;
-    if (h < 10)
-        out[n++] = '0';
-    n += cp_jw_format_int(h, out + n);
+    if (h < 100) { /* every call shorter than four days */
+        out[n++] = (char)('0' + h / 10);
+        out[n++] = (char)('0' + h % 10);
+    } else {
+        n += cp_jw_format_int(h, out + n);
+    }
     unsigned mi = (unsigned)(s / 60 % 60), sec = (unsigned)(s % 60);
     out[n++] = ':';
     out[n++] = (char)('0' + mi / 10);

@@ -104,16 +104,16 @@ cp_jstored_int(struct cp_jstored *s, int64_t *out)
     if (neg)
         p++;
     const char *digits = p;
+    /* At most 16 digits are read (a 16th means too long), so v cannot overflow. */
+    const char *lim = s->end - p > 16 ? p + 16 : s->end;
     int64_t v = 0;
-    while (p < s->end && *p >= '0' && *p <= '9') {
-        if (p - digits >= 15)
-            return false;
+    while (p < lim && (unsigned char)(*p - '0') < 10) {
         v = v * 10 + (*p - '0');
         p++;
     }
     size_t nd = (size_t)(p - digits);
-    if (nd == 0 || (digits[0] == '0' && nd > 1) || (neg && v == 0))
-        return false; /* no digits, a leading zero, or "-0" (the writer prints 0) */
+    if (nd == 0 || nd > 15 || (digits[0] == '0' && nd > 1) || (neg && v == 0))
+        return false; /* none, too many, a leading zero, or "-0" (the writer prints 0) */
     if (p < s->end && (*p == '.' || *p == 'e' || *p == 'E'))
         return false; /* not an integer after all */
     *out = neg ? -v : v;

@@ -242,6 +242,19 @@ test_stored__other_forms_declined(void **state)
     assert_true(cp_jstored_int(&s, &v));
     assert_int_equal(v, -12);
     assert_true(cp_jstored_byte(&s, ','));
+    cp_jstored_init(&s, "-999999999999999}", 17);
+    assert_true(cp_jstored_int(&s, &v));
+    assert_int_equal(v, -999999999999999);
+    cp_jstored_init(&s, "0", 1);
+    assert_true(cp_jstored_int(&s, &v));
+    assert_int_equal(v, 0);
+    static const char *const not_ints[] = {
+        "99999999999999999999999", "-1000000000000000", "-0", "007", "", "-", "1.5", "2e3"};
+    for (size_t i = 0; i < sizeof(not_ints) / sizeof(not_ints[0]); i++) {
+        cp_jstored_init(&s, not_ints[i], strlen(not_ints[i]));
+        if (cp_jstored_int(&s, &v))
+            fail_msg("integer %s taken", not_ints[i]);
+    }
 }
 
 /* ---- the call writers: raw path against the cJSON path ---- */
