@@ -78,16 +78,16 @@ struct cp_call {
     int64_t created_ms, updated_ms;
 };
 
-/* Filters of the list endpoints (both faces); zero/NULL = no filter. */
 /*
- * The fields of a call a list reads. CP_CALL_FIELDS_CC: those of the contact-center object
+ * The fields of a call a list reads. CP_CALL_FIELDS_CC: the 17 of the contact-center object
  * (cp_call_write_cc): id, external_id, campaign_id, direction, status, outcome, the numbers,
  * started/ended/created/updated times, duration, talk time, turns_json, recording_available
- * and epa_json; the others stay as cp_call_init left them. A page of 50 then skips 20
- * columns per row: each text column SQLite returns is copied out of its page, twice.
+ * and epa_json; the others stay as cp_call_init left them. (test_stored checks the object
+ * needs no other field.)
  */
 enum cp_call_fields { CP_CALL_FIELDS_ALL, CP_CALL_FIELDS_CC };
 
+/* Filters of the list endpoints (both faces); zero/NULL = no filter. */
 struct cp_call_filter {
     const char *campaign_id;
     bool has_state;

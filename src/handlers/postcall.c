@@ -217,7 +217,9 @@ seal_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
     const struct cp_tenant_policy *policy = cp_policies_find(req->app->policies, req->auth.tenant);
     struct cp_compliance_params params =
         policy != NULL ? policy->params : cp_compliance_params_default();
-    struct cp_compliance_result result; /* 35 KB: here, not in the request's arena */
+    /* 35 KB, used only here: on the stack, not in the request's arena, where zeroing it had
+     * 2% of the samples of a seal load (and the evaluation zeroed it again). */
+    struct cp_compliance_result result;
     cp_compliance_evaluate(&in, &params, &result);
 
     struct cp_bundle prev;

@@ -176,10 +176,11 @@ void
 cp_jw_key(struct cp_jw *w, const char *key)
 {
     cp_jw_value_prefix(w);
+    w->slot[w->depth] = CP_JW_SLOT_AFTER_KEY;
     size_t n = strlen(key);
     struct cp_buf *b = w->out;
-    if (cp_json_plain_len((const unsigned char *)key, n) ==
-        n) { /* names in our code: "key": at once */
+    /* Most names need no escaping: "key": with one reservation. */
+    if (cp_json_plain_len((const unsigned char *)key, n) == n) {
         if (b->cap - b->len <= n + 3)
             cp_buf_reserve(b, n + 3);
         char *p = b->data + b->len;
@@ -193,7 +194,6 @@ cp_jw_key(struct cp_jw *w, const char *key)
         escape(b, key, n);
         cp_buf_putc(b, ':');
     }
-    w->slot[w->depth] = CP_JW_SLOT_AFTER_KEY;
 }
 
 void

@@ -2282,6 +2282,117 @@ test_store__call_list_orders_runs_of_equal_starts(void **state)
     }
 }
 
+static void
+expect_str(const char *got, const char *want, const char *what)
+{
+    if ((got == NULL) != (want == NULL) || (got != NULL && strcmp(got, want) != 0))
+        fail_msg("%s: got %s, want %s", what, got ? got : "NULL", want ? want : "NULL");
+}
+
+static void
+test_store__call_list_reads_each_field_set(void **state)
+{
+    (void)state;
+    /* A call with every field set, listed for every field and for the contact-center ones:
+     * each field it asks for comes back in its place (a column out of position in either row
+     * query shows here), the others as cp_call_init left them (a backend may read more). */
+    int64_t t = tenant("t-list-fields");
+    struct cp_call k;
+    call_init_at(&k, t, 1700000000000);
+    k.external_id = "ext-fields";
+    k.direction = CP_DIR_INBOUND;
+    k.status = CP_ST_ENDED;
+    k.outcome = CP_OUT_VOICEMAIL;
+    k.type = "phone_call";
+    k.from_number = "+15550000001";
+    k.to_number = "+15550000002";
+    k.user_id = "u-1";
+    k.agent_id = "a-1";
+    k.phone_number_id = "p-1";
+    k.agent_name = "Ava";
+    k.campaign_id = "camp_fields";
+    k.started_ms = 1700000001000;
+    k.ended_ms = 1700000061000;
+    k.duration_s = 60;
+    k.talk_time_s = 51;
+    k.transcript = "agent: hi";
+    k.turns_json = "[{\"role\":\"agent\",\"text\":\"hi\",\"at_ms\":1700000002000}]";
+    k.recording_url = "https://r.example/1.wav";
+    k.recording_available = true;
+    k.analysis_json = "\"fine\"";
+    k.latency_metrics_json = "\"fast\"";
+    k.costs_json = "{\"total\":1}";
+    k.metadata_json = "{\"crm\":\"x\"}";
+    k.telephony_provider = "twilio";
+    k.telephony_id = "CA1";
+    k.human_detection_result = "human";
+    k.do_not_call_result = CP_TRI_FALSE;
+    k.hipaa_compliant = true;
+    k.on_no_human_answer = "hangup";
+    k.error_message = "none";
+    k.epa_json = "{\"state\":\"Completed\"}";
+    k.created_ms = 1700000070000;
+    k.updated_ms = 1700000080000;
+    begin(true);
+    assert_int_equal(OPS->call_insert(conn, &k), CP_QS_ONE);
+    commit();
+    for (int cc = 0; cc < 2; cc++) {
+        struct cp_call_filter f = {.campaign_id = "camp_fields",
+                                   .limit = 5,
+                                   .fields = cc ? CP_CALL_FIELDS_CC : CP_CALL_FIELDS_ALL};
+        struct cp_arena ar;
+        cp_arena_init(&ar);
+        struct cp_call *items = NULL;
+        size_t n = 0;
+        int64_t total = 0;
+        begin(false);
+        assert_int_equal(OPS->call_list(conn, t, &f, &ar, &items, &n, &total), CP_QS_ONE);
+        commit();
+        assert_int_equal(n, 1);
+        const struct cp_call *g = &items[0];
+        assert_string_equal(g->id, k.id);
+        expect_str(g->external_id, k.external_id, "external_id");
+        expect_str(g->campaign_id, k.campaign_id, "campaign_id");
+        expect_str(g->from_number, k.from_number, "from_number");
+        expect_str(g->to_number, k.to_number, "to_number");
+        expect_str(g->turns_json, k.turns_json, "turns_json");
+        expect_str(g->epa_json, k.epa_json, "epa_json");
+        assert_int_equal(g->direction, k.direction);
+        assert_int_equal(g->status, k.status);
+        assert_int_equal(g->outcome, k.outcome);
+        assert_int_equal(g->started_ms, k.started_ms);
+        assert_int_equal(g->ended_ms, k.ended_ms);
+        assert_int_equal(g->duration_s, k.duration_s);
+        assert_int_equal(g->talk_time_s, k.talk_time_s);
+        assert_true(g->recording_available);
+        assert_int_equal(g->created_ms, k.created_ms);
+        assert_int_equal(g->updated_ms, k.updated_ms);
+        if (cc) {
+            cp_arena_reset(&ar);
+            continue;
+        }
+        expect_str(g->type, k.type, "type");
+        expect_str(g->user_id, k.user_id, "user_id");
+        expect_str(g->agent_id, k.agent_id, "agent_id");
+        expect_str(g->phone_number_id, k.phone_number_id, "phone_number_id");
+        expect_str(g->agent_name, k.agent_name, "agent_name");
+        expect_str(g->transcript, k.transcript, "transcript");
+        expect_str(g->recording_url, k.recording_url, "recording_url");
+        expect_str(g->analysis_json, k.analysis_json, "analysis_json");
+        expect_str(g->latency_metrics_json, k.latency_metrics_json, "latency_metrics_json");
+        expect_str(g->costs_json, k.costs_json, "costs_json");
+        expect_str(g->metadata_json, k.metadata_json, "metadata_json");
+        expect_str(g->telephony_provider, k.telephony_provider, "telephony_provider");
+        expect_str(g->telephony_id, k.telephony_id, "telephony_id");
+        expect_str(g->human_detection_result, k.human_detection_result, "human_detection");
+        expect_str(g->on_no_human_answer, k.on_no_human_answer, "on_no_human_answer");
+        expect_str(g->error_message, k.error_message, "error_message");
+        assert_int_equal(g->do_not_call_result, k.do_not_call_result);
+        assert_true(g->hipaa_compliant);
+        cp_arena_reset(&ar);
+    }
+}
+
 /* The contract, run on every backend. The log test must be the first to write to the log
  * (see there); the concurrency test appends after it. */
 #define CONTRACT_TESTS                                                                             \
@@ -2293,6 +2404,7 @@ test_store__call_list_orders_runs_of_equal_starts(void **state)
         cmocka_unit_test(test_store__call_update_keeps_created_and_scope),                         \
         cmocka_unit_test(test_store__call_list_orders_filters_pages),                              \
         cmocka_unit_test(test_store__call_list_orders_runs_of_equal_starts),                       \
+        cmocka_unit_test(test_store__call_list_reads_each_field_set),                              \
         cmocka_unit_test(test_store__recordings_upsert_audio_list),                                \
         cmocka_unit_test(test_store__consents_insert_list_revoke),                                 \
         cmocka_unit_test(test_store__revocations_and_decisions),                                   \

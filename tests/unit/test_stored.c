@@ -136,12 +136,11 @@ test_stored__string_every_byte_at_every_offset(void **state)
                 struct cp_jw w;
                 cp_jw_init(&w, &want);
                 cp_jw_strn(&w, raw, sizeof(raw));
-                char token[sizeof(raw) + 3];
+                char token[sizeof(raw) + 2]; /* exactly the token: ASan sees an over-read */
                 token[0] = '"';
                 memcpy(token + 1, raw, sizeof(raw));
                 token[sizeof(raw) + 1] = '"';
-                token[sizeof(raw) + 2] = '\0';
-                bool as_is = strcmp(want.data, token) == 0;
+                bool as_is = want.len == sizeof(token) && memcmp(want.data, token, want.len) == 0;
                 struct cp_jstored st;
                 cp_jstored_init(&st, token, sizeof(raw) + 2);
                 const char *tok = NULL;
@@ -157,11 +156,10 @@ test_stored__string_every_byte_at_every_offset(void **state)
     /* A raw U+2028 or U+2029 (the writer escapes them) at any offset: never read whole. */
     for (size_t at = 0; at + 3 <= 41; at++) {
         for (int k = 0; k < 2; k++) {
-            char token[44];
+            char token[43];
             memset(token, 'm', sizeof(token));
             token[0] = '"';
             token[42] = '"';
-            token[43] = '\0';
             token[1 + at] = (char)0xe2;
             token[2 + at] = (char)0x80;
             token[3 + at] = (char)(k ? 0xa9 : 0xa8);
@@ -351,6 +349,85 @@ test_stored__metadata_raw_equals_cjson(void **state)
 }
 
 static void
+test_stored__cc_object_needs_only_its_fields(void **state)
+{
+    (void)state;
+    /* The contact-center list reads only CP_CALL_FIELDS_CC (domain/call.h): the object must
+     * come out the same when every other field is as cp_call_init leaves it. A field added to
+     * cp_call_write_cc fails here until the list reads it too. */
+    struct cp_call full = base_call();
+    full.external_id = "ext";
+    full.direction = CP_DIR_OUTBOUND;
+    full.status = CP_ST_ENDED;
+    full.outcome = CP_OUT_COMPLETED;
+    full.from_number = "+15550000001";
+    full.to_number = "+15550000002";
+    full.campaign_id = "camp";
+    full.ended_ms = full.started_ms + 60000;
+    full.duration_s = 60;
+    full.talk_time_s = 50;
+    full.turns_json = "[{\"role\":\"agent\",\"text\":\"Hi\",\"at_ms\":1775835721000}]";
+    full.recording_available = true;
+    full.epa_json = "{\"state\":\"Completed\"}";
+    full.created_ms = 1775835790000;
+    full.updated_ms = 1775835795000;
+    struct cp_call cc = full;
+    full.type = "phone_call";
+    full.user_id = "u";
+    full.agent_id = "a";
+    full.phone_number_id = "p";
+    full.agent_name = "Ava";
+    full.transcript = "agent: Hi";
+    full.recording_url = "https://r.example/1.wav";
+    full.analysis_json = "\"x\"";
+    full.latency_metrics_json = "\"y\"";
+    full.costs_json = "{\"total\":1}";
+    full.metadata_json = "{\"crm\":\"x\"}";
+    full.telephony_provider = "twilio";
+    full.telephony_id = "CA1";
+    full.human_detection_result = "human";
+    full.do_not_call_result = CP_TRI_TRUE;
+    full.hipaa_compliant = true;
+    full.on_no_human_answer = "hangup";
+    full.error_message = "e";
+    struct cp_buf a = CP_BUF_INIT, b = CP_BUF_INIT;
+    struct cp_jw w;
+    cp_jw_init(&w, &a);
+    cp_call_write_cc(&w, &full);
+    cp_jw_init(&w, &b);
+    cp_call_write_cc(&w, &cc);
+    assert_string_equal(a.data, b.data);
+    cp_buf_free(&a);
+    cp_buf_free(&b);
+}
+
+static void
+test_stored__turn_offsets_as_formatted(void **state)
+{
+    (void)state;
+    /* The contact-center turn's "HH:MM:SS" is what cp_call_format_offset writes, on both
+     * sides of 10 and 100 hours and for a turn before the start. */
+    static const int64_t offsets[] = {
+        0, 999, 1000, 59999, 3599999, 36000000, 359999000, 359999999, 360000000, 3600000000, -5000};
+    for (size_t i = 0; i < sizeof(offsets) / sizeof(offsets[0]); i++) {
+        struct cp_call c = base_call();
+        char turns[128], want[48], fmt[24];
+        snprintf(turns, sizeof(turns), "[{\"role\":\"agent\",\"text\":\"t\",\"at_ms\":%lld}]",
+                 (long long)(c.started_ms + offsets[i]));
+        c.turns_json = turns;
+        cp_call_format_offset(offsets[i], fmt);
+        snprintf(want, sizeof(want), "\"timestamp\":\"%s\"", fmt);
+        struct cp_buf b = CP_BUF_INIT;
+        struct cp_jw w;
+        cp_jw_init(&w, &b);
+        cp_call_write_cc(&w, &c);
+        if (strstr(b.data, want) == NULL)
+            fail_msg("offset %lld: want %s in %s", (long long)offsets[i], want, b.data);
+        cp_buf_free(&b);
+    }
+}
+
+static void
 test_stored__other_forms_fall_back(void **state)
 {
     (void)state;
@@ -391,6 +468,8 @@ main(void)
         cmocka_unit_test(test_stored__other_forms_declined),
         cmocka_unit_test(test_stored__turns_raw_equals_cjson),
         cmocka_unit_test(test_stored__metadata_raw_equals_cjson),
+        cmocka_unit_test(test_stored__cc_object_needs_only_its_fields),
+        cmocka_unit_test(test_stored__turn_offsets_as_formatted),
         cmocka_unit_test(test_stored__other_forms_fall_back),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

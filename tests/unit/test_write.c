@@ -16,6 +16,7 @@
 
 #include "core/buf.h"
 #include "core/time.h"
+#include "json/scan.h"
 #include "json/write.h"
 
 /* xorshift64*: reproducible inputs, so a failure names a value that fails again. */
@@ -198,6 +199,43 @@ test_write__escape_every_byte_at_every_offset(void **state)
             expect_escape_n(s, 41);
         }
     }
+}
+
+static void
+test_write__scan_pairs_in_one_block(void **state)
+{
+    (void)state;
+    /* cp_json_plain_len against a byte-by-byte reference with two stops in the same 16-byte
+     * block (offsets 0-15) and in the same 8-byte word after two blocks (offsets 32-39): every
+     * byte value at every position, with a second of the telling values at every other one. */
+    static const unsigned char seconds[] = {0x00, 0x1f, 0x20, '"',  '\\', 0xe2,
+                                            0xe3, 0x7f, 0x80, 0xff, 'm'};
+    unsigned char s[41];
+    for (int c = 0; c < 256; c++) {
+        for (size_t base = 0; base <= 32; base += 32) {
+            size_t span = base == 0 ? 16 : 8;
+            for (size_t p1 = 0; p1 < span; p1++) {
+                for (size_t k = 0; k < sizeof(seconds); k++) {
+                    for (size_t p2 = 0; p2 < span; p2++) {
+                        memset(s, 'm', sizeof(s));
+                        s[base + p1] = (unsigned char)c;
+                        if (p2 != p1)
+                            s[base + p2] = seconds[k];
+                        size_t want = 0;
+                        while (want < sizeof(s) && !cp_json_byte_special(s[want]))
+                            want++;
+                        size_t got = cp_json_plain_len(s, sizeof(s));
+                        if (got != want)
+                            fail_msg("0x%02x at %zu, 0x%02x at %zu: %zu plain, want %zu", c,
+                                     base + p1, seconds[k], base + p2, got, want);
+                    }
+                }
+            }
+        }
+    }
+    for (int c = 0; c < 256; c++)
+        assert_int_equal(cp_json_byte_special((unsigned char)c),
+                         c < 0x20 || c == '"' || c == '\\' || c == 0xe2);
 }
 
 static void
@@ -525,6 +563,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_write__escape_every_byte),
         cmocka_unit_test(test_write__escape_every_byte_at_every_offset),
+        cmocka_unit_test(test_write__scan_pairs_in_one_block),
         cmocka_unit_test(test_write__escape_line_separators),
         cmocka_unit_test(test_write__escape_random),
         cmocka_unit_test(test_write__integers),

@@ -93,16 +93,18 @@ enum stmt_id {
     "updated_at, epa_json, state"
 
 /* CALL_COLS with NULL for what the contact-center object does not show (CP_CALL_FIELDS_CC):
- * read_call reads it unchanged, and SQLite neither decodes nor copies those columns. */
+ * read_call reads it unchanged, and SQLite neither decodes nor copies those 19 columns (it
+ * copies every text value it returns out of its page). Position for position as CALL_COLS:
+ * test_store's list contract test reads every shown field back through both. */
 #define CALL_COLS_CC                                                                               \
     "id, external_id, direction, status, outcome, NULL, from_number, to_number, NULL, NULL, "      \
     "NULL, NULL, campaign_id, started_at, ended_at, duration_s, talk_time_s, NULL, turns_json, "   \
     "NULL, recording_available, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "      \
     "NULL, created_at, updated_at, epa_json, NULL"
 
-/* A list page reads its calls LIST_ROWS_MAX at a time (ST_CALLS_BY_ROWIDS): ?2..?51. */
+/* A list page reads its calls LIST_ROWS_MAX at a time (ST_CALLS_BY_ROWIDS): ?2..?51; the
+ * rowid is the statement's last column. */
 #define LIST_ROWS_MAX 50
-#define CALL_NCOLS 36 /* columns of CALL_COLS; the rowid follows them */
 #define ROWID_PARAMS                                                                               \
     "?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,"                                                             \
     "?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,"                                                     \
@@ -1425,13 +1427,14 @@ read_rows(struct sq_conn *c, int64_t tenant_id, enum cp_call_fields fields, cons
     }
     size_t found = 0;
     int rc;
+    int last = sqlite3_column_count(s) - 1;
     enum cp_qs qs = CP_QS_ONE;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        int64_t rowid = sqlite3_column_int64(s, CALL_NCOLS);
+        int64_t rowid = sqlite3_column_int64(s, last);
         size_t at = 0;
         while (at < n && rowids[at] != rowid)
             at++;
-        if (at == n) { /* not asked for: cannot happen */
+        if (CP_BUG(at == n)) { /* a rowid not asked for */
             qs = CP_QS_HARD;
             break;
         }
@@ -1441,7 +1444,7 @@ read_rows(struct sq_conn *c, int64_t tenant_id, enum cp_call_fields fields, cons
     }
     if (qs >= 0 && rc != SQLITE_DONE)
         qs = qs_from_rc(c, rc, "call list");
-    else if (qs >= 0 && found != n) /* the query just gave these rowids, in this transaction */
+    else if (qs >= 0 && CP_BUG(found != n)) /* the page query gave them, in this transaction */
         qs = CP_QS_HARD;
     done(s);
     return qs;
