@@ -32,24 +32,46 @@ cp_log_level_parse(const char *s)
     return -1;
 }
 
-void
-cp_log(enum cp_log_level lvl, const char *fmt, ...)
+#define LINE_MAX_BYTES 2048
+
+bool
+cp_log_enabled(enum cp_log_level lvl)
 {
-    static const char *tags[] = {"debug", "info", "warn", "error"};
-    if ((int)lvl < atomic_load(&min_level))
+    return (int)lvl >= atomic_load(&min_level);
+}
+
+void
+cp_log_text(enum cp_log_level lvl, const char *msg, size_t n)
+{
+    static const char *const tags[] = {"debug ", "info ", "warn ", "error "};
+    if (!cp_log_enabled(lvl))
         return;
-    char line[2048];
-    char ts[CP_TIME_ISO_MS_LEN];
-    cp_time_format_iso_ms(cp_time_now_ms(), ts);
-    int n = snprintf(line, sizeof(line), "%s %s ", ts, tags[lvl]);
-    va_list ap;
-    va_start(ap, fmt);
-    int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-    va_end(ap);
-    size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
-    if (len > sizeof(line) - 2)
-        len = sizeof(line) - 2;
+    char line[LINE_MAX_BYTES];
+    cp_time_format_iso_ms(cp_time_now_ms(), line); /* CP_TIME_ISO_MS_LEN - 1 bytes */
+    size_t len = CP_TIME_ISO_MS_LEN - 1;
+    line[len++] = ' ';
+    size_t t = strlen(tags[lvl]);
+    memcpy(line + len, tags[lvl], t);
+    len += t;
+    if (n > sizeof(line) - 1 - len)
+        n = sizeof(line) - 1 - len; /* cut, never split over two writes */
+    memcpy(line + len, msg, n);
+    len += n;
     line[len++] = '\n';
     ssize_t w = write(STDERR_FILENO, line, len);
     (void)w; /* nothing sensible to do if stderr is gone */
+}
+
+void
+cp_log(enum cp_log_level lvl, const char *fmt, ...)
+{
+    if (!cp_log_enabled(lvl))
+        return;
+    char msg[LINE_MAX_BYTES];
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    size_t n = m < 0 ? 0 : (size_t)m < sizeof(msg) ? (size_t)m : sizeof(msg) - 1;
+    cp_log_text(lvl, msg, n);
 }

@@ -377,19 +377,81 @@ cp_http_complete(struct cp_req *req, struct cp_reply *rep)
     req->conn = NULL;
 }
 
+/* The request line is built by hand (no printf: it is written for every request). */
+struct log_line {
+    char b[512];
+    size_t n;
+};
+
+static void
+log_put(struct log_line *l, const char *s, size_t n)
+{
+    if (n > sizeof(l->b) - l->n)
+        n = sizeof(l->b) - l->n;
+    memcpy(l->b + l->n, s, n);
+    l->n += n;
+}
+
+static void
+log_puts(struct log_line *l, const char *s)
+{
+    log_put(l, s, strlen(s));
+}
+
+/* v in decimal, at least min_digits of them (zero-padded). */
+static void
+log_putu(struct log_line *l, uint64_t v, int min_digits)
+{
+    char d[20];
+    int k = 0;
+    do
+        d[k++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0 && k < 20);
+    while (k < min_digits && k < 20)
+        d[k++] = '0';
+    while (k > 0 && l->n < sizeof(l->b))
+        l->b[l->n++] = d[--k];
+}
+
 void
 cp_http_log(const struct cp_req *req, const struct cp_reply *rep, size_t bytes_out, int termination)
 {
+    if (!cp_log_enabled(CP_LOG_INFO))
+        return;
     int64_t us = cp_time_mono_us() - req->start_us;
+    if (us < 0)
+        us = 0;
     /* Only validated values reach the log: the method is a known token or "-" (begin checks
-     * it first), the route is our own pattern, the request id is ours or a sane echo. */
-    const char *method = req->method != 0 ? cp_method_name(req->method) : "-";
-    char term[24] = "";
-    if (termination != 0)
-        snprintf(term, sizeof(term), " term=%d", termination);
-    cp_log(CP_LOG_INFO, "rid=%s tenant=%s %s %s %u %zuB %lld.%03lldms%s%s%s%s",
-           req->request_id[0] ? req->request_id : "-", req->auth.ok ? req->auth.tenant : "-",
-           method, req->route ? req->route->pattern : "-", rep->status, bytes_out,
-           (long long)(us / 1000), (long long)(us % 1000), rep->err != CP_OK ? " err=" : "",
-           rep->err != CP_OK ? cp_err_code(rep->err) : "", rep->replayed ? " replayed" : "", term);
+     * it first), the route is our own pattern, the request id is ours or a sane echo.
+     * rid=ID tenant=NAME METHOD ROUTE STATUS BYTESB MS.UUUms[ err=CODE][ replayed][ term=N] */
+    struct log_line l = {.n = 0};
+    log_puts(&l, "rid=");
+    log_puts(&l, req->request_id[0] ? req->request_id : "-");
+    log_puts(&l, " tenant=");
+    log_puts(&l, req->auth.ok ? req->auth.tenant : "-");
+    log_puts(&l, " ");
+    log_puts(&l, req->method != 0 ? cp_method_name(req->method) : "-");
+    log_puts(&l, " ");
+    log_puts(&l, req->route ? req->route->pattern : "-");
+    log_puts(&l, " ");
+    log_putu(&l, rep->status, 1);
+    log_puts(&l, " ");
+    log_putu(&l, bytes_out, 1);
+    log_puts(&l, "B ");
+    log_putu(&l, (uint64_t)(us / 1000), 1);
+    log_puts(&l, ".");
+    log_putu(&l, (uint64_t)(us % 1000), 3);
+    log_puts(&l, "ms");
+    if (rep->err != CP_OK) {
+        log_puts(&l, " err=");
+        log_puts(&l, cp_err_code(rep->err));
+    }
+    if (rep->replayed)
+        log_puts(&l, " replayed");
+    if (termination != 0) {
+        log_puts(&l, termination < 0 ? " term=-" : " term=");
+        log_putu(&l, termination < 0 ? (uint64_t)0 - (uint64_t)termination : (uint64_t)termination,
+                 1);
+    }
+    cp_log_text(CP_LOG_INFO, l.b, l.n);
 }

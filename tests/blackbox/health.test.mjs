@@ -86,13 +86,15 @@ test('each request is logged on stderr with its request id, tenant, method, rout
   await missing.text();
   const lineFor = (rid) => srv.stderr().split('\n').find((l) => l.includes(`rid=${rid} `) || l.endsWith(`rid=${rid}`));
   const l1 = await waitFor(() => lineFor('log-ok-1'), { what: 'log line for log-ok-1' });
-  assert.match(l1, /tenant=- /);
+  // The whole line: time, level, request id, tenant, method, route, status, bytes, duration.
+  assert.match(l1, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info rid=log-ok-1 tenant=- GET \/v1\/health 200 [1-9]\d*B \d+\.\d{3}ms$/);
   assert.match(l1, / GET /);
   assert.match(l1, / \/v1\/health /);
   assert.match(l1, / 200\b/);
   const l2 = await waitFor(() => lineFor('log-404-1'), { what: 'log line for log-404-1' });
   assert.match(l2, /tenant=- /);
   assert.match(l2, / GET - 404\b/, `unmatched route is logged as '-': ${l2}`);
+  assert.match(l2, / 404 [1-9]\d*B \d+\.\d{3}ms err=not_found$/, l2);
 });
 
 test('the server shuts down cleanly (exit 0, no sanitizer report) after all of the above', async () => {
