@@ -3,7 +3,6 @@
  */
 #include "domain/call.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "core/util.h"
@@ -284,10 +283,30 @@ cp_outcome_parse_any(const char *s, enum cp_outcome *out)
     return cp_outcome_parse(s, out);
 }
 
-void
+size_t
 cp_call_format_offset(int64_t offset_ms, char out[24])
 {
-    int64_t s = offset_ms < 0 ? 0 : offset_ms / 1000;
-    snprintf(out, 24, "%02lld:%02lld:%02lld", (long long)(s / 3600), (long long)(s / 60 % 60),
-             (long long)(s % 60));
+    /* By hand, not printf: every turn of every listed contact-center call has one. */
+    uint64_t s = offset_ms < 0 ? 0 : (uint64_t)(offset_ms / 1000);
+    uint64_t h = s / 3600;
+    char d[20];
+    size_t k = 0;
+    do {
+        d[k++] = (char)('0' + h % 10);
+        h /= 10;
+    } while (h != 0);
+    if (k < 2)
+        d[k++] = '0';
+    size_t n = 0;
+    while (k > 0)
+        out[n++] = d[--k];
+    unsigned mi = (unsigned)(s / 60 % 60), sec = (unsigned)(s % 60);
+    out[n++] = ':';
+    out[n++] = (char)('0' + mi / 10);
+    out[n++] = (char)('0' + mi % 10);
+    out[n++] = ':';
+    out[n++] = (char)('0' + sec / 10);
+    out[n++] = (char)('0' + sec % 10);
+    out[n] = '\0';
+    return n;
 }

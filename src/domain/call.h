@@ -152,8 +152,9 @@ const char *cp_outcome_cc_name(enum cp_outcome o);
 bool cp_outcome_parse_any(const char *s, enum cp_outcome *out);
 
 /* "HH:MM:SS" for an offset in milliseconds from call start (hours keep growing past 99:
- * a 100-hour offset is "100:00:00"; negative offsets clamp to 00:00:00). out needs 24 bytes. */
-void cp_call_format_offset(int64_t offset_ms, char out[24]);
+ * a 100-hour offset is "100:00:00"; negative offsets clamp to 00:00:00). out needs 24 bytes;
+ * returns the length written (before its NUL). */
+size_t cp_call_format_offset(int64_t offset_ms, char out[24]);
 
 /* Status only moves forward: not_started -> in_progress -> ended|error (skipping allowed);
  * a terminal status never changes. True if from -> to is allowed (to == from is allowed). */

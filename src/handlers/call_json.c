@@ -244,32 +244,13 @@ write_tristate(struct cp_jw *w, enum cp_tristate t)
 
 enum turn_style { TURNS_OVIA, TURNS_CC };
 
-/*
- * A contact-center turn offset, "HH:MM:SS" from the call's start (negative counts as 0; hours
- * keep growing past 99), as cp_call_format_offset writes it, written by hand because every
- * turn of every listed call has one.
- */
+/* A contact-center turn offset, "HH:MM:SS" from the call's start, as a JSON string. */
 static void
 write_offset(struct cp_jw *w, int64_t offset_ms)
 {
-    int64_t s = offset_ms < 0 ? 0 : offset_ms / 1000;
-    char out[CP_JW_INT_MAX + 8];
-    size_t n = 0;
-    out[n++] = '"';
-    int64_t h = s / 3600;
-    if (h < 100) { /* every call shorter than four days */
-        out[n++] = (char)('0' + h / 10);
-        out[n++] = (char)('0' + h % 10);
-    } else {
-        n += cp_jw_format_int(h, out + n);
-    }
-    unsigned mi = (unsigned)(s / 60 % 60), sec = (unsigned)(s % 60);
-    out[n++] = ':';
-    out[n++] = (char)('0' + mi / 10);
-    out[n++] = (char)('0' + mi % 10);
-    out[n++] = ':';
-    out[n++] = (char)('0' + sec / 10);
-    out[n++] = (char)('0' + sec % 10);
+    char out[26];
+    out[0] = '"';
+    size_t n = 1 + cp_call_format_offset(offset_ms, out + 1);
     out[n++] = '"';
     cp_jw_raw(w, out, n);
 }

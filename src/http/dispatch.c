@@ -17,6 +17,7 @@
 #include "http/path.h"
 #include "http/route.h"
 #include "json/json.h"
+#include "json/write.h"
 
 #define KEY_TOUCH_GRANULARITY_MS (60 * 1000)
 
@@ -398,19 +399,11 @@ log_puts(struct log_line *l, const char *s)
     log_put(l, s, strlen(s));
 }
 
-/* v in decimal, at least min_digits of them (zero-padded). */
 static void
-log_putu(struct log_line *l, uint64_t v, int min_digits)
+log_putn(struct log_line *l, int64_t v)
 {
-    char d[20];
-    int k = 0;
-    do
-        d[k++] = (char)('0' + v % 10);
-    while ((v /= 10) != 0 && k < 20);
-    while (k < min_digits && k < 20)
-        d[k++] = '0';
-    while (k > 0 && l->n < sizeof(l->b))
-        l->b[l->n++] = d[--k];
+    char d[CP_JW_INT_MAX];
+    log_put(l, d, cp_jw_format_int(v, d));
 }
 
 void
@@ -434,13 +427,15 @@ cp_http_log(const struct cp_req *req, const struct cp_reply *rep, size_t bytes_o
     log_puts(&l, " ");
     log_puts(&l, req->route ? req->route->pattern : "-");
     log_puts(&l, " ");
-    log_putu(&l, rep->status, 1);
+    log_putn(&l, rep->status);
     log_puts(&l, " ");
-    log_putu(&l, bytes_out, 1);
+    log_putn(&l, (int64_t)bytes_out);
     log_puts(&l, "B ");
-    log_putu(&l, (uint64_t)(us / 1000), 1);
-    log_puts(&l, ".");
-    log_putu(&l, (uint64_t)(us % 1000), 3);
+    log_putn(&l, us / 1000);
+    char frac[3] = {(char)('0' + us % 1000 / 100), (char)('0' + us % 100 / 10),
+                    (char)('0' + us % 10)};
+    log_put(&l, ".", 1);
+    log_put(&l, frac, 3);
     log_puts(&l, "ms");
     if (rep->err != CP_OK) {
         log_puts(&l, " err=");
@@ -449,9 +444,8 @@ cp_http_log(const struct cp_req *req, const struct cp_reply *rep, size_t bytes_o
     if (rep->replayed)
         log_puts(&l, " replayed");
     if (termination != 0) {
-        log_puts(&l, termination < 0 ? " term=-" : " term=");
-        log_putu(&l, termination < 0 ? (uint64_t)0 - (uint64_t)termination : (uint64_t)termination,
-                 1);
+        log_puts(&l, " term=");
+        log_putn(&l, termination);
     }
     cp_log_text(CP_LOG_INFO, l.b, l.n);
 }

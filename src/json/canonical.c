@@ -7,12 +7,12 @@
 #include "json/canonical.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/util.h"
 #include "json/json.h"
+#include "json/write.h"
 
 /* Decode one UTF-8 code point at s (valid UTF-8 assumed, checked beforehand); advance *i. */
 static uint32_t
@@ -120,22 +120,6 @@ write_string(const char *s, struct cp_buf *out, struct cp_error *err)
     return true;
 }
 
-/* An integer in decimal, without printf. */
-static void
-write_int(int64_t v, struct cp_buf *out)
-{
-    char d[24];
-    size_t k = sizeof(d);
-    uint64_t m = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do {
-        d[--k] = (char)('0' + m % 10);
-        m /= 10;
-    } while (m != 0);
-    if (v < 0)
-        d[--k] = '-';
-    cp_buf_append(out, d + k, sizeof(d) - k);
-}
-
 bool
 cp_canonical_write(const cJSON *item, struct cp_buf *out, struct cp_error *err)
 {
@@ -152,7 +136,8 @@ cp_canonical_write(const cJSON *item, struct cp_buf *out, struct cp_error *err)
                          "Signed data may hold only integers within +-(2^53-1).");
             return false;
         }
-        write_int((int64_t)v, out);
+        char d[CP_JW_INT_MAX];
+        cp_buf_append(out, d, cp_jw_format_int((int64_t)v, d));
     } else if (cJSON_IsString(item)) {
         return write_string(item->valuestring, out, err);
     } else if (cJSON_IsArray(item)) {
