@@ -176,24 +176,9 @@ void
 cp_jw_key(struct cp_jw *w, const char *key)
 {
     cp_jw_value_prefix(w);
+    escape(w->out, key, strlen(key)); /* a plain name takes escape's one-copy path */
+    cp_buf_putc(w->out, ':');
     w->slot[w->depth] = CP_JW_SLOT_AFTER_KEY;
-    size_t n = strlen(key);
-    struct cp_buf *b = w->out;
-    /* Most names need no escaping: "key": with one reservation. */
-    if (cp_json_plain_len((const unsigned char *)key, n) == n) {
-        if (b->cap - b->len <= n + 3)
-            cp_buf_reserve(b, n + 3);
-        char *p = b->data + b->len;
-        p[0] = '"';
-        memcpy(p + 1, key, n);
-        p[n + 1] = '"';
-        p[n + 2] = ':';
-        p[n + 3] = '\0';
-        b->len += n + 3;
-    } else {
-        escape(b, key, n);
-        cp_buf_putc(b, ':');
-    }
 }
 
 void
