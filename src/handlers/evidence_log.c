@@ -75,7 +75,7 @@ cp_evidence_log_append(struct cp_store_conn *c, const struct cp_sha256 *leaf_has
     enum cp_qs qs = c->ops->log_size(c, &size);
     if (qs < 0)
         return qs;
-    if ((qs = c->ops->log_node_put(c, 0, size, leaf_hash)) < 0 ||
+    if ((leaf_hash != NULL && (qs = c->ops->log_node_put(c, 0, size, leaf_hash)) < 0) ||
         (qs = c->ops->log_leaf_put(c, size, bundle_id)) < 0)
         return qs;
     *out_index = size;

@@ -29,7 +29,8 @@ void cp_evidence_leaf(const char *bundle_bytes, const char *signature_hex, struc
                       struct cp_sha256 *out_leaf_hash);
 
 /* Inside a cp_store_run_log transaction: sequence leaf_hash as the next leaf (for bundle_id).
- * *out_index = its index. */
+ * *out_index = its index. leaf_hash NULL: the hash is stored later in the same transaction,
+ * before the leaf is integrated (log_integrator.h cp_log_integrator_seal). */
 enum cp_qs cp_evidence_log_append(struct cp_store_conn *c, const struct cp_sha256 *leaf_hash,
                                   const char *bundle_id, int64_t *out_index);
 

@@ -16,6 +16,7 @@
 #include "core/time.h"
 #include "core/util.h"
 #include "handlers/evidence_log.h"
+#include "handlers/seal_signer.h"
 
 enum {
     TICK_MS = 200,       /* the thread's longest sleep: how soon it sees a stop */
@@ -27,7 +28,8 @@ struct cp_log_integrator {
     struct cp_store *store;
     const struct cp_signer *signer;
     bool shared;
-    struct cp_store_conn *conn; /* the thread's own (shared log only) */
+    struct cp_seal_signer *sealer; /* signs the batch's bundles (one process's log only) */
+    struct cp_store_conn *conn;    /* the thread's own (shared log only) */
     pthread_t thread;
     atomic_bool stop;
     /* Shared log: the lease epoch while this instance holds the lease (0: it does not), for
@@ -74,6 +76,45 @@ integrate_as_holder(struct cp_store_conn *c, const struct cp_signer *signer, int
 
 /* ---- integrating inside a batch ---- */
 
+enum cp_qs
+cp_log_integrator_seal(struct cp_log_integrator *li, struct cp_store_conn *c,
+                       const struct cp_signer *signer, const char *bundle_id, const char *msg,
+                       size_t len, char out_signature[129], int64_t *out_index)
+{
+    struct cp_sha256 leaf;
+    if (li == NULL || li->sealer == NULL) {
+        cp_seal_sign(signer, msg, len, out_signature, &leaf);
+        return cp_evidence_log_append(c, &leaf, bundle_id, out_index);
+    }
+    enum cp_qs qs = cp_evidence_log_append(c, NULL, bundle_id, out_index);
+    if (qs < 0)
+        return qs;
+    if (cp_seal_signer_submit(li->sealer, bundle_id, *out_index, msg, len)) {
+        out_signature[0] = '\0';
+        return CP_QS_ONE;
+    }
+    cp_seal_sign(signer, msg, len, out_signature, &leaf);
+    return c->ops->log_node_put(c, 0, *out_index, &leaf);
+}
+
+/* The batch's bundles signed by the sealing thread: each signature onto its bundle and each
+ * leaf hash into the log. A job whose seal was rolled back finds no unsigned bundle with its
+ * bytes (NONE) and is skipped; a live leaf left without its hash makes the integration fail. */
+static enum cp_qs
+store_signatures(struct cp_store_conn *c, struct cp_seal_signer *ss)
+{
+    size_t n = cp_seal_signer_wait(ss);
+    enum cp_qs qs = CP_QS_ONE;
+    for (size_t i = 0; i < n && qs >= 0; i++) {
+        const struct cp_seal_signed *j = cp_seal_signer_job(ss, i);
+        qs = c->ops->bundle_sign(c, j->leaf_index, j->bundle_id, j->bytes, j->signature);
+        if (qs == CP_QS_ONE)
+            qs = c->ops->log_node_put(c, 0, j->leaf_index, &j->leaf_hash);
+    }
+    cp_seal_signer_reset(ss);
+    return qs < 0 ? qs : CP_QS_ONE;
+}
+
 /* The log hook of every batch that sealed (store.h): the batch integrates the pending leaves
  * before its commit. Always on SQLite; on a shared log only in the lease holder's process,
  * fenced by its epoch in the same transaction (so a lease lost meanwhile costs nothing but
@@ -89,7 +130,9 @@ hook(struct cp_store_conn *c, void *cls)
         bool fenced; /* then the new holder integrates */
         qs = epoch == 0 ? CP_QS_NONE : integrate_as_holder(c, li->signer, epoch, &size, &fenced);
     } else {
-        qs = cp_evidence_log_integrate(c, li->signer, &size);
+        qs = store_signatures(c, li->sealer);
+        if (qs >= 0)
+            qs = cp_evidence_log_integrate(c, li->signer, &size);
     }
     if (qs == CP_QS_ONE)
         atomic_store(&li->hook_size, size);
@@ -235,8 +278,10 @@ cp_log_integrator_start(struct cp_store *store, const struct cp_signer *signer,
     pthread_mutex_init(&li->lock, NULL);
     pthread_cond_init(&li->covered, NULL);
     cp_store_set_log_hook(store, hook, hook_committed, li);
-    if (!li->shared)
+    if (!li->shared) {
+        li->sealer = cp_seal_signer_start(signer);
         return li;
+    }
     li->conn = cp_store_acquire(store, out_err);
     struct size_ctx sz = {0};
     if (li->conn == NULL || cp_store_run_alone(li->conn, false, false, size_txn, &sz) < 0) {
@@ -267,6 +312,7 @@ cp_log_integrator_stop(struct cp_log_integrator *li)
         cp_store_release(li->conn);
     }
     cp_store_set_log_hook(li->store, NULL, NULL, NULL);
+    cp_seal_signer_stop(li->sealer);
     pthread_cond_destroy(&li->covered);
     pthread_mutex_destroy(&li->lock);
     free(li);

@@ -33,6 +33,21 @@ struct cp_log_integrator *cp_log_integrator_start(struct cp_store *store,
 /* Stop (joins the thread within about 200 ms, gives up the lease) and free. NULL ok. */
 void cp_log_integrator_stop(struct cp_log_integrator *li);
 
+/*
+ * Inside a log job's transaction (cp_store_run_log, cp_req_transact_async with log): sequence
+ * the leaf of bundle_id, whose signed message is msg (CP_EVIDENCE_DOMAIN || its canonical
+ * bytes; len bytes, NUL after them), and sign it. *out_index = the leaf's index. On one
+ * process's log the signing goes to the sealing thread (seal_signer.h): out_signature is then
+ * "" and the bundle must be stored with that empty signature, which the batch's log hook
+ * replaces before the commit. Otherwise (a shared log, li NULL, the thread's queue full) it is
+ * signed here with signer and the leaf stored with its hash: out_signature holds the hex
+ * signature.
+ */
+enum cp_qs cp_log_integrator_seal(struct cp_log_integrator *li, struct cp_store_conn *c,
+                                  const struct cp_signer *signer, const char *bundle_id,
+                                  const char *msg, size_t len, char out_signature[129],
+                                  int64_t *out_index);
+
 /* Wait until the leaf at index is under a signed checkpoint, for at most timeout_ms. true when
  * it is (at once with SQLite); false after the timeout (no instance holds the lease, or the
  * database is unreachable): the leaf stays sequenced and a later integration covers it. */

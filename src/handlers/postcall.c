@@ -48,6 +48,7 @@ static const char *const disclosure_types[] = {"ai_identity",
 
 struct postcall {
     const char *call_id, *phone, *entity, *calling_number, *outcome, *audio_url, *transcript;
+    char transcript_sha256[65]; /* when transcript */
     int64_t started_ms, ended_ms, duration_s;
     struct cp_compliance_disclosure *disclosures;
     size_t n_disclosures;
@@ -247,6 +248,7 @@ seal_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
         .outcome = p->outcome,
         .audio_url = p->audio_url,
         .transcript = p->transcript,
+        .transcript_sha256 = p->transcript_sha256,
         .disclosures = p->disclosures,
         .n_disclosures = p->n_disclosures,
         .used = used,
@@ -276,29 +278,24 @@ seal_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
         cp_buf_free(&msg);
         return CP_QS_HARD;
     }
-    struct cp_ed25519_sig sig;
-    cp_crypto_ed25519_sign(&req->app->signer->sk, msg.data, msg.len, &sig);
-    char sig_hex[129];
-    cp_hex_encode(sig.b, sizeof(sig.b), sig_hex);
     struct cp_bundle row = {.tenant_id = req->auth.tenant_id,
                             .bytes = cp_arena_strndup(a, msg.data + prefix, msg.len - prefix),
-                            .signature = cp_arena_strdup(a, sig_hex),
                             .key_id = req->app->signer->key_id,
                             .score = result.score,
                             .retention_until_ms = p->retention_ms,
                             .supersedes = p->supersedes,
                             .sealed_ms = p->now_ms};
-    cp_buf_free(&msg);
     memcpy(row.id, p->bundle_id, sizeof(row.id));
     memcpy(row.call_id, call.id, sizeof(row.call_id));
-
-    struct cp_buf leaf = CP_BUF_INIT;
-    struct cp_sha256 leaf_hash;
-    cp_evidence_leaf(row.bytes, row.signature, &leaf, &leaf_hash);
-    cp_buf_free(&leaf);
-    if ((qs = cp_evidence_log_append(c, &leaf_hash, row.id, &row.leaf_index)) < 0 ||
-        (c->ops->log_notify != NULL && (qs = c->ops->log_notify(c, CP_LOG_SEALED)) < 0))
+    /* Signed here, or by the sealing thread while the batch goes on (then "" until the
+     * batch's log hook stores the signature, before the commit). */
+    char *sig_hex = cp_arena_alloc(a, 129);
+    qs = cp_log_integrator_seal(req->app->log, c, req->app->signer, row.id, msg.data, msg.len,
+                                sig_hex, &row.leaf_index);
+    cp_buf_free(&msg);
+    if (qs < 0 || (c->ops->log_notify != NULL && (qs = c->ops->log_notify(c, CP_LOG_SEALED)) < 0))
         return qs;
+    row.signature = sig_hex;
     p->leaf_index = row.leaf_index;
     if ((qs = c->ops->bundle_insert(c, &row)) <= 0)
         return qs == CP_QS_NONE ? CP_QS_SOFT : qs; /* a 128-bit id collision: retry */
@@ -461,6 +458,8 @@ cp_h_post_call(struct cp_req *req, struct cp_reply *rep)
         x->at_seconds = (int)at;
     }
     p->n_disclosures = nd;
+    if (p->transcript != NULL) /* off the writer thread: it depends on the request alone */
+        cp_postcall_transcript_sha256(p->transcript, p->transcript_sha256);
     uint8_t rnd[16];
     cp_crypto_random_id(rnd, sizeof(rnd));
     char hex[33];

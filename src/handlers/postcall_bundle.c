@@ -88,6 +88,14 @@ consent_refs(const struct cp_compliance_consent *cc, const struct cp_consent *ro
     return arr;
 }
 
+void
+cp_postcall_transcript_sha256(const char *transcript, char out[65])
+{
+    struct cp_sha256 h;
+    cp_crypto_sha256(transcript, strlen(transcript), &h);
+    cp_hex_encode(h.b, sizeof(h.b), out);
+}
+
 cJSON *
 cp_postcall_bundle(const struct cp_seal_view *v)
 {
@@ -130,11 +138,8 @@ cp_postcall_bundle(const struct cp_seal_view *v)
     }
     cJSON *tj = cJSON_AddObjectToObject(b, "transcript");
     if (v->transcript) {
-        struct cp_sha256 h;
-        char hex[65];
-        cp_crypto_sha256(v->transcript, strlen(v->transcript), &h);
-        cp_hex_encode(h.b, sizeof(h.b), hex);
-        cJSON_AddStringToObject(tj, "sha256", hex);
+        CP_ASSERT(v->transcript_sha256 != NULL);
+        cJSON_AddStringToObject(tj, "sha256", v->transcript_sha256);
     } else {
         cJSON_AddNullToObject(tj, "sha256");
     }

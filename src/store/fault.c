@@ -116,6 +116,10 @@ WRAP(revocation_list,
      (c, tenant_id, phone, arena, out_items, out_n))
 WRAP(decision_insert, (struct cp_store_conn * c, const struct cp_decision *d), (c, d))
 WRAP(bundle_insert, (struct cp_store_conn * c, const struct cp_bundle *b), (c, b))
+WRAP(bundle_sign,
+     (struct cp_store_conn * c, int64_t leaf_index, const char *id, const char *bytes,
+      const char *signature),
+     (c, leaf_index, id, bytes, signature))
 WRAP(bundle_get,
      (struct cp_store_conn * c, const char *id, struct cp_arena *arena, struct cp_bundle *out),
      (c, id, arena, out))
@@ -183,6 +187,7 @@ build_table(const struct cp_store_ops *real)
     fault_ops.revocation_list = f_revocation_list;
     fault_ops.decision_insert = f_decision_insert;
     fault_ops.bundle_insert = f_bundle_insert;
+    fault_ops.bundle_sign = f_bundle_sign;
     fault_ops.bundle_get = f_bundle_get;
     fault_ops.bundle_latest_for_call = f_bundle_latest_for_call;
     fault_ops.bundle_superseded_by = f_bundle_superseded_by;

@@ -296,6 +296,11 @@ struct cp_store_ops {
      * (the id is a capability link; callers that act for a tenant check tenant_id). The newest
      * bundle of a call (ONE/NONE), and the bundle that supersedes id (ONE/NONE). */
     enum cp_qs (*bundle_insert)(struct cp_store_conn *c, const struct cp_bundle *b);
+    /* Store the signature of a bundle inserted unsigned (signature ""; see
+     * handlers/seal_signer.h): ONE when the bundle logged at leaf_index has this id, is still
+     * unsigned and holds exactly these bytes; NONE otherwise, changing nothing. */
+    enum cp_qs (*bundle_sign)(struct cp_store_conn *c, int64_t leaf_index, const char *id,
+                              const char *bytes, const char *signature);
     enum cp_qs (*bundle_get)(struct cp_store_conn *c, const char *id, struct cp_arena *arena,
                              struct cp_bundle *out);
     enum cp_qs (*bundle_latest_for_call)(struct cp_store_conn *c, int64_t tenant_id,

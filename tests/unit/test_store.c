@@ -737,6 +737,43 @@ assert_bundle_equal(const struct cp_bundle *got, const struct cp_bundle *want)
     assert_int_equal(got->sealed_ms, want->sealed_ms);
 }
 
+/* A bundle stored unsigned (handlers/seal_signer.h) takes its signature only when leaf index,
+ * id and bytes all match and it is still unsigned; anything else changes nothing. */
+static void
+test_store__bundle_sign_only_the_unsigned_bundle_it_names(void **state)
+{
+    (void)state;
+    int64_t t1 = tenant("t-bundle-sign");
+    struct cp_call call;
+    insert_call(t1, &call);
+    struct cp_bundle b, got;
+    bundle_init(&b, 0x701, &call, 700);
+    const char *sig = b.signature;
+    b.signature = "";
+    struct cp_arena a;
+    cp_arena_init(&a);
+    begin(true);
+    assert_int_equal(OPS->bundle_insert(conn, &b), CP_QS_ONE);
+    const char *other_bytes = "{\"call\":{\"id\":\"y\"}}";
+    assert_int_equal(OPS->bundle_sign(conn, 700, b.id, other_bytes, sig), CP_QS_NONE);
+    assert_int_equal(OPS->bundle_sign(conn, 701, b.id, b.bytes, sig), CP_QS_NONE);
+    assert_int_equal(
+        OPS->bundle_sign(conn, 700, "ev_00000000000000000000000000000fff", b.bytes, sig),
+        CP_QS_NONE);
+    assert_int_equal(OPS->bundle_get(conn, b.id, &a, &got), CP_QS_ONE);
+    assert_string_equal(got.signature, "");
+    assert_int_equal(OPS->bundle_sign(conn, 700, b.id, b.bytes, sig), CP_QS_ONE);
+    /* Signed once: a second signature (another job for the same bundle) is refused. */
+    assert_int_equal(OPS->bundle_sign(conn, 700, b.id, b.bytes, "00"), CP_QS_NONE);
+    commit();
+    begin(false);
+    assert_int_equal(OPS->bundle_get(conn, b.id, &a, &got), CP_QS_ONE);
+    commit();
+    b.signature = sig;
+    assert_bundle_equal(&got, &b);
+    cp_arena_reset(&a);
+}
+
 static void
 test_store__bundles_insert_get_supersede(void **state)
 {
@@ -2412,6 +2449,7 @@ test_store__call_list_reads_each_field_set(void **state)
         cmocka_unit_test(test_store__kept_read_is_continued_once),                                 \
         cmocka_unit_test(test_store__data_survives_reopen),                                        \
         cmocka_unit_test(test_store__bundles_insert_get_supersede),                                \
+        cmocka_unit_test(test_store__bundle_sign_only_the_unsigned_bundle_it_names),               \
         cmocka_unit_test(test_store__log_nodes_leaves_checkpoints),                                \
         cmocka_unit_test(test_store__savepoints_undo_one_function),                                \
         cmocka_unit_test(test_store__concurrent_appends_get_distinct_leaves),                      \

@@ -104,6 +104,7 @@ enum stmt_id {
     ST_REV_LIST,
     ST_DECISION_INSERT,
     ST_BUNDLE_INSERT,
+    ST_BUNDLE_SIGN,
     ST_BUNDLE_GET,
     ST_BUNDLE_LATEST,
     ST_BUNDLE_SUCCESSOR,
@@ -243,6 +244,8 @@ static const char *const stmt_sql[ST__COUNT] = {
                          "leaf_index, score, retention_until, supersedes, sealed_at) VALUES "
                          "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
                          "ON CONFLICT (id) DO NOTHING",
+    [ST_BUNDLE_SIGN] = "UPDATE bundles SET signature = $4 WHERE leaf_index = $1 AND id = $2 AND "
+                       "signature = '' AND bytes = $3",
     [ST_BUNDLE_GET] = "SELECT " BUNDLE_COLS " FROM bundles WHERE id = $1",
     [ST_BUNDLE_LATEST] = "SELECT " BUNDLE_COLS " FROM bundles WHERE tenant_id = $1 AND "
                          "call_id = $2 ORDER BY sealed_at DESC, leaf_index DESC LIMIT 1",
@@ -1724,6 +1727,18 @@ pg_bundle_insert(struct cp_store_conn *cc, const struct cp_bundle *b)
 }
 
 static enum cp_qs
+pg_bundle_sign(struct cp_store_conn *cc, int64_t leaf_index, const char *id, const char *bytes,
+               const char *signature)
+{
+    struct params p = {0};
+    p_int(&p, leaf_index);
+    p_text(&p, id);
+    p_text(&p, bytes);
+    p_text(&p, signature);
+    return run_change(pg(cc), ST_BUNDLE_SIGN, &p, "bundle sign");
+}
+
+static enum cp_qs
 bundle_one(struct pg_conn *c, enum stmt_id id, const struct params *p, struct cp_arena *a,
            struct cp_bundle *out, const char *what)
 {
@@ -2105,6 +2120,7 @@ static const struct cp_store_ops pg_ops = {
     .revocation_list = pg_revocation_list,
     .decision_insert = pg_decision_insert,
     .bundle_insert = pg_bundle_insert,
+    .bundle_sign = pg_bundle_sign,
     .bundle_get = pg_bundle_get,
     .bundle_latest_for_call = pg_bundle_latest_for_call,
     .bundle_superseded_by = pg_bundle_superseded_by,

@@ -61,6 +61,7 @@ enum stmt_id {
     ST_REV_LIST,
     ST_DECISION_INSERT,
     ST_BUNDLE_INSERT,
+    ST_BUNDLE_SIGN,
     ST_BUNDLE_GET,
     ST_BUNDLE_LATEST,
     ST_BUNDLE_SUCCESSOR,
@@ -221,6 +222,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_BUNDLE_INSERT] = "INSERT INTO bundles(id, tenant_id, call_id, bytes, signature, key_id, "
                          "leaf_index, score, retention_until, supersedes, sealed_at) VALUES "
                          "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO NOTHING",
+    [ST_BUNDLE_SIGN] = "UPDATE bundles SET signature = ?4 WHERE leaf_index = ?1 AND id = ?2 AND "
+                       "signature = '' AND bytes = ?3",
     [ST_BUNDLE_GET] = "SELECT " BUNDLE_COLS " FROM bundles WHERE id = ?1",
     [ST_BUNDLE_LATEST] = "SELECT " BUNDLE_COLS " FROM bundles WHERE tenant_id = ?1 AND "
                          "call_id = ?2 ORDER BY sealed_at DESC, leaf_index DESC LIMIT 1",
@@ -1859,6 +1862,21 @@ sq_bundle_insert(struct cp_store_conn *cc, const struct cp_bundle *b)
 }
 
 static enum cp_qs
+sq_bundle_sign(struct cp_store_conn *cc, int64_t leaf_index, const char *id, const char *bytes,
+               const char *signature)
+{
+    struct sq_conn *c = sq(cc);
+    sqlite3_stmt *s = stmt(c, ST_BUNDLE_SIGN);
+    if (s == NULL)
+        return CP_QS_HARD;
+    sqlite3_bind_int64(s, 1, leaf_index);
+    sqlite3_bind_text(s, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, bytes, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, signature, -1, SQLITE_STATIC);
+    return exec_change(c, s, "bundle sign");
+}
+
+static enum cp_qs
 bundle_one(struct sq_conn *c, sqlite3_stmt *s, struct cp_arena *a, struct cp_bundle *out,
            const char *what)
 {
@@ -2122,6 +2140,7 @@ static const struct cp_store_ops sq_ops = {
     .revocation_list = sq_revocation_list,
     .decision_insert = sq_decision_insert,
     .bundle_insert = sq_bundle_insert,
+    .bundle_sign = sq_bundle_sign,
     .bundle_get = sq_bundle_get,
     .bundle_latest_for_call = sq_bundle_latest_for_call,
     .bundle_superseded_by = sq_bundle_superseded_by,

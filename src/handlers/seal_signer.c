@@ -1,0 +1,164 @@
+/*
+ * The sealing thread (see seal_signer.h). Jobs live in a fixed array of slots, filled in order
+ * by the batch's producer and signed in order by the thread: slots below `done` are signed,
+ * slots from `done` to `submitted` are the thread's, and the producer writes only the slot at
+ * `submitted` before publishing it. A slot keeps its buffer from job to job.
+ */
+#include "handlers/seal_signer.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/util.h"
+#include "handlers/evidence_log.h"
+
+struct slot {
+    struct cp_seal_signed pub;
+    char *msg; /* CP_EVIDENCE_DOMAIN || bytes || NUL */
+    size_t len, cap;
+};
+
+struct cp_seal_signer {
+    const struct cp_signer *signer;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t work; /* submitted grew, or stop */
+    pthread_cond_t idle; /* done reached submitted */
+    size_t submitted, done;
+    bool stop;
+    struct slot slots[CP_SEAL_SIGNER_JOBS];
+};
+
+void
+cp_seal_sign(const struct cp_signer *signer, const char *msg, size_t len, char out_signature[129],
+             struct cp_sha256 *out_leaf_hash)
+{
+    const size_t prefix = sizeof(CP_EVIDENCE_DOMAIN) - 1;
+    CP_ASSERT(len >= prefix && msg[len] == '\0');
+    struct cp_ed25519_sig sig;
+    cp_crypto_ed25519_sign(&signer->sk, msg, len, &sig);
+    cp_hex_encode(sig.b, sizeof(sig.b), out_signature);
+    struct cp_buf leaf = CP_BUF_INIT;
+    cp_evidence_leaf(msg + prefix, out_signature, &leaf, out_leaf_hash);
+    cp_buf_free(&leaf);
+}
+
+static void *
+run(void *arg)
+{
+    struct cp_seal_signer *ss = arg;
+    pthread_setname_np(pthread_self(), "cp-sealer"); /* top -H, perf -t */
+    pthread_mutex_lock(&ss->lock);
+    for (;;) {
+        if (ss->done < ss->submitted) {
+            struct slot *s = &ss->slots[ss->done];
+            pthread_mutex_unlock(&ss->lock);
+            cp_seal_sign(ss->signer, s->msg, s->len, s->pub.signature, &s->pub.leaf_hash);
+            pthread_mutex_lock(&ss->lock);
+            if (++ss->done == ss->submitted)
+                pthread_cond_signal(&ss->idle);
+        } else if (ss->stop) {
+            break;
+        } else {
+            pthread_cond_wait(&ss->work, &ss->lock);
+        }
+    }
+    pthread_mutex_unlock(&ss->lock);
+    return NULL;
+}
+
+struct cp_seal_signer *
+cp_seal_signer_start(const struct cp_signer *signer)
+{
+    struct cp_seal_signer *ss = calloc(1, sizeof(*ss));
+    if (ss == NULL)
+        cp_die("out of memory");
+    ss->signer = signer;
+    pthread_mutex_init(&ss->lock, NULL);
+    pthread_cond_init(&ss->work, NULL);
+    pthread_cond_init(&ss->idle, NULL);
+    if (pthread_create(&ss->thread, NULL, run, ss) != 0)
+        cp_die("cannot start the sealing thread");
+    return ss;
+}
+
+void
+cp_seal_signer_stop(struct cp_seal_signer *ss)
+{
+    if (ss == NULL)
+        return;
+    pthread_mutex_lock(&ss->lock);
+    ss->stop = true;
+    pthread_cond_signal(&ss->work);
+    pthread_mutex_unlock(&ss->lock);
+    pthread_join(ss->thread, NULL);
+    for (size_t i = 0; i < CP_SEAL_SIGNER_JOBS; i++)
+        free(ss->slots[i].msg);
+    pthread_cond_destroy(&ss->idle);
+    pthread_cond_destroy(&ss->work);
+    pthread_mutex_destroy(&ss->lock);
+    free(ss);
+}
+
+bool
+cp_seal_signer_submit(struct cp_seal_signer *ss, const char *bundle_id, int64_t leaf_index,
+                      const char *msg, size_t len)
+{
+    CP_ASSERT(strlen(bundle_id) <= CP_BUNDLE_ID_LEN);
+    pthread_mutex_lock(&ss->lock);
+    size_t k = ss->submitted;
+    bool open = !ss->stop && k < CP_SEAL_SIGNER_JOBS;
+    pthread_mutex_unlock(&ss->lock);
+    if (!open)
+        return false;
+    /* Slot k is nobody's until it is published below. */
+    struct slot *s = &ss->slots[k];
+    if (s->cap < len + 1) {
+        size_t cap = len + 1 > 4096 ? len + 1 : 4096;
+        char *m = realloc(s->msg, cap);
+        if (m == NULL)
+            return false;
+        s->msg = m;
+        s->cap = cap;
+    }
+    memcpy(s->msg, msg, len);
+    s->msg[len] = '\0';
+    s->len = len;
+    strcpy(s->pub.bundle_id, bundle_id);
+    s->pub.leaf_index = leaf_index;
+    s->pub.bytes = s->msg + sizeof(CP_EVIDENCE_DOMAIN) - 1;
+    pthread_mutex_lock(&ss->lock);
+    ss->submitted = k + 1;
+    if (ss->done == k) /* the thread waits for work; otherwise it is still signing */
+        pthread_cond_signal(&ss->work);
+    pthread_mutex_unlock(&ss->lock);
+    return true;
+}
+
+size_t
+cp_seal_signer_wait(struct cp_seal_signer *ss)
+{
+    pthread_mutex_lock(&ss->lock);
+    while (ss->done < ss->submitted)
+        pthread_cond_wait(&ss->idle, &ss->lock);
+    size_t n = ss->submitted;
+    pthread_mutex_unlock(&ss->lock);
+    return n;
+}
+
+const struct cp_seal_signed *
+cp_seal_signer_job(const struct cp_seal_signer *ss, size_t i)
+{
+    return &ss->slots[i].pub;
+}
+
+void
+cp_seal_signer_reset(struct cp_seal_signer *ss)
+{
+    pthread_mutex_lock(&ss->lock);
+    CP_ASSERT(ss->done == ss->submitted);
+    ss->submitted = ss->done = 0;
+    pthread_mutex_unlock(&ss->lock);
+}
