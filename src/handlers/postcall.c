@@ -266,15 +266,13 @@ seal_txn(struct cp_store_conn *c, struct cp_txn_ctx *t)
         .retention_ms = p->retention_ms,
         .supersedes = p->supersedes,
     };
-    cJSON *b = cp_postcall_bundle(&v);
-
     struct cp_buf msg = CP_BUF_INIT;
     cp_buf_puts(&msg, CP_EVIDENCE_DOMAIN);
     size_t prefix = msg.len;
     struct cp_error err;
-    bool ok = cp_canonical_write(b, &msg, &err);
-    cJSON_Delete(b);
-    if (!ok) {
+    if (!cp_postcall_bundle_write(&v, &msg, &err)) {
+        cp_log(CP_LOG_ERROR, "rid=%s post-call: bundle not signable: %s", req->request_id,
+               err.message);
         cp_buf_free(&msg);
         return CP_QS_HARD;
     }

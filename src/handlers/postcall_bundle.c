@@ -10,6 +10,7 @@
 #include "core/util.h"
 #include "crypto/crypto.h"
 #include "domain/precall.h"
+#include "json/canonical.h"
 #include "json/json.h"
 
 static cJSON *
@@ -196,4 +197,13 @@ cp_postcall_bundle(const struct cp_seal_view *v)
     cJSON_AddItemToObject(b, "supersedes", cp_json_str_or_null(v->supersedes));
     cJSON_AddStringToObject(b, "key_id", v->key_id);
     return b;
+}
+
+bool
+cp_postcall_bundle_write(const struct cp_seal_view *v, struct cp_buf *out, struct cp_error *err)
+{
+    cJSON *b = cp_postcall_bundle(v);
+    bool ok = cp_canonical_write(b, out, err);
+    cJSON_Delete(b);
+    return ok;
 }

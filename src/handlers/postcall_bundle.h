@@ -12,6 +12,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "core/buf.h"
+#include "core/error.h"
 #include "domain/compliance.h"
 #include "store/store.h"
 
@@ -41,5 +43,10 @@ void cp_postcall_transcript_sha256(const char *transcript, char out[65]);
 
 /* The bundle object; the caller owns it (cJSON_Delete). */
 cJSON *cp_postcall_bundle(const struct cp_seal_view *v);
+
+/* Append the bundle's canonical bytes (RFC 8785) to out. false (*err set) on data that cannot
+ * be signed: invalid UTF-8. */
+bool cp_postcall_bundle_write(const struct cp_seal_view *v, struct cp_buf *out,
+                              struct cp_error *err);
 
 #endif
