@@ -3,7 +3,7 @@
  */
 #include "handlers/postcall_bundle.h"
 
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/time.h"
@@ -11,82 +11,174 @@
 #include "crypto/crypto.h"
 #include "domain/precall.h"
 #include "json/canonical.h"
-#include "json/json.h"
 
-static cJSON *
-time_or_null(int64_t ms)
+/* Members are written in RFC 8785 order (names ASCII, so byte order), which cp_cw checks;
+ * tests/unit/test_postcall_bundle.c holds the bytes. */
+
+static void
+time_or_null(struct cp_cw *w, const char *name, int64_t ms)
 {
-    if (ms == 0)
-        return cJSON_CreateNull();
+    cp_cw_name(w, name);
+    if (ms == 0) {
+        cp_cw_null(w);
+        return;
+    }
     char iso[CP_TIME_ISO_MS_LEN];
     if (ms % 1000 != 0)
         cp_time_format_iso_ms(ms, iso);
     else
         cp_time_format_iso(ms, iso);
-    return cJSON_CreateString(iso);
-}
-
-static cJSON *
-int_or_null(int64_t v)
-{
-    return v >= 0 ? cJSON_CreateNumber((double)v) : cJSON_CreateNull();
+    cp_cw_str(w, iso);
 }
 
 static void
-add_findings(cJSON *arr, const struct cp_compliance_finding *f, size_t n)
+int_or_null(struct cp_cw *w, const char *name, int64_t v)
 {
-    for (size_t i = 0; i < n; i++) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "code", f[i].code);
-        cJSON_AddStringToObject(o, "severity", f[i].severity);
-        cJSON_AddStringToObject(o, "rule_ref", f[i].rule_ref);
-        cJSON_AddStringToObject(o, "message", f[i].message);
-        cJSON_AddItemToObject(o, "at_seconds",
-                              f[i].at_seconds >= 0 ? cJSON_CreateNumber(f[i].at_seconds)
-                                                   : cJSON_CreateNull());
-        cJSON_AddNumberToObject(o, "points", f[i].points);
-        cJSON_AddItemToArray(arr, o);
-    }
+    cp_cw_name(w, name);
+    if (v >= 0)
+        cp_cw_int(w, v);
+    else
+        cp_cw_null(w);
 }
 
-static cJSON *
-consent_refs(const struct cp_compliance_consent *cc, const struct cp_consent *rows, size_t n)
+static void
+str_member(struct cp_cw *w, const char *name, const char *s) /* NULL: null */
 {
-    cJSON *arr = cJSON_CreateArray();
+    cp_cw_name(w, name);
+    cp_cw_str(w, s);
+}
+
+static void
+findings(struct cp_cw *w, const char *name, const struct cp_compliance_finding *f, size_t n)
+{
+    cp_cw_name(w, name);
+    cp_cw_arr_begin(w);
     for (size_t i = 0; i < n; i++) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "consent_id", cc[i].rec.id);
-        cJSON_AddBoolToObject(o, "found", cc[i].found);
-        if (cc[i].found) {
-            struct cp_sha256 h;
-            cp_crypto_sha256(rows[i].record, strlen(rows[i].record), &h);
-            char hex[65];
-            cp_hex_encode(h.b, sizeof(h.b), hex);
-            cJSON_AddStringToObject(o, "record_sha256", hex);
-            cJSON_AddStringToObject(o, "signature", rows[i].signature);
-            /* What the rules read of it, as it stood when the call was sealed. */
-            cJSON_AddStringToObject(o, "phone", cc[i].phone);
-            cJSON_AddStringToObject(o, "calling_entity", cc[i].rec.calling_entity);
-            cJSON_AddStringToObject(o, "type", cc[i].rec.type);
-            cJSON *sc = cJSON_AddArrayToObject(o, "scope");
-            for (const char *q = cc[i].rec.scope; q != NULL && *q != '\0';) {
-                size_t len = strcspn(q, ",");
-                char item[64];
-                snprintf(item, sizeof(item), "%.*s", (int)len, q);
-                cJSON_AddItemToArray(sc, cJSON_CreateString(item));
-                q += len + (q[len] == ',');
-            }
-            cJSON_AddBoolToObject(o, "valid", cc[i].rec.valid);
-            cJSON_AddItemToObject(o, "captured_at", time_or_null(cc[i].rec.captured_ms));
-            cJSON_AddItemToObject(o, "revoked_at", time_or_null(cc[i].rec.revoked_ms));
-            cJSON_AddBoolToObject(o, "has_request_text", cc[i].has_request_text);
-        } else {
-            cJSON_AddNullToObject(o, "record_sha256");
-            cJSON_AddNullToObject(o, "signature");
-        }
-        cJSON_AddItemToArray(arr, o);
+        cp_cw_obj_begin(w);
+        int_or_null(w, "at_seconds", f[i].at_seconds);
+        str_member(w, "code", f[i].code);
+        str_member(w, "message", f[i].message);
+        cp_cw_name(w, "points");
+        cp_cw_int(w, f[i].points);
+        str_member(w, "rule_ref", f[i].rule_ref);
+        str_member(w, "severity", f[i].severity);
+        cp_cw_obj_end(w);
     }
-    return arr;
+    cp_cw_arr_end(w);
+}
+
+static void
+consent_refs(struct cp_cw *w, const char *name, const struct cp_compliance_consent *cc,
+             const struct cp_consent *rows, size_t n)
+{
+    cp_cw_name(w, name);
+    cp_cw_arr_begin(w);
+    for (size_t i = 0; i < n; i++) {
+        cp_cw_obj_begin(w);
+        if (!cc[i].found) {
+            str_member(w, "consent_id", cc[i].rec.id);
+            cp_cw_name(w, "found");
+            cp_cw_bool(w, false);
+            str_member(w, "record_sha256", NULL);
+            str_member(w, "signature", NULL);
+            cp_cw_obj_end(w);
+            continue;
+        }
+        /* What the rules read of it, as it stood when the call was sealed. */
+        str_member(w, "calling_entity", cc[i].rec.calling_entity);
+        time_or_null(w, "captured_at", cc[i].rec.captured_ms);
+        str_member(w, "consent_id", cc[i].rec.id);
+        cp_cw_name(w, "found");
+        cp_cw_bool(w, true);
+        cp_cw_name(w, "has_request_text");
+        cp_cw_bool(w, cc[i].has_request_text);
+        str_member(w, "phone", cc[i].phone);
+        struct cp_sha256 h;
+        cp_crypto_sha256(rows[i].record, strlen(rows[i].record), &h);
+        char hex[65];
+        cp_hex_encode(h.b, sizeof(h.b), hex);
+        str_member(w, "record_sha256", hex);
+        time_or_null(w, "revoked_at", cc[i].rec.revoked_ms);
+        cp_cw_name(w, "scope");
+        cp_cw_arr_begin(w);
+        for (const char *q = cc[i].rec.scope; q != NULL && *q != '\0';) {
+            size_t len = strcspn(q, ",");
+            cp_cw_strn(w, q, len < 63 ? len : 63); /* items are short words; 63 bytes kept */
+            q += len + (q[len] == ',');
+        }
+        cp_cw_arr_end(w);
+        str_member(w, "signature", rows[i].signature);
+        str_member(w, "type", cc[i].rec.type);
+        cp_cw_name(w, "valid");
+        cp_cw_bool(w, cc[i].rec.valid);
+        cp_cw_obj_end(w);
+    }
+    cp_cw_arr_end(w);
+}
+
+static int
+code_cmp(const void *a, const void *b)
+{
+    const struct cp_compliance_rule *const *x = a, *const *y = b;
+    return strcmp((*x)->code, (*y)->code);
+}
+
+static void
+parameters(struct cp_cw *w, const struct cp_compliance_params *p)
+{
+    cp_cw_name(w, "parameters");
+    cp_cw_obj_begin(w);
+    cp_cw_name(w, "ai_identity_window_s");
+    cp_cw_int(w, p->ai_identity_window_s);
+    cp_cw_name(w, "all_party_states");
+    cp_cw_arr_begin(w);
+    for (size_t i = 0; i < p->n_all_party_states; i++)
+        cp_cw_str(w, p->all_party_states[i]);
+    cp_cw_arr_end(w);
+    cp_cw_name(w, "callback_numbers");
+    cp_cw_arr_begin(w);
+    for (size_t i = 0; i < p->n_callback_numbers; i++)
+        cp_cw_str(w, p->callback_numbers[i]);
+    cp_cw_arr_end(w);
+    cp_cw_name(w, "calling_hours_end");
+    cp_cw_int(w, p->calling_hours_end);
+    cp_cw_name(w, "calling_hours_start");
+    cp_cw_int(w, p->calling_hours_start);
+    cp_cw_name(w, "duration_tolerance_s");
+    cp_cw_int(w, p->duration_tolerance_s);
+    cp_cw_name(w, "opt_out_after_identity_s");
+    cp_cw_int(w, p->opt_out_after_identity_s);
+    cp_cw_name(w, "opt_out_end_within_s");
+    cp_cw_int(w, p->opt_out_end_within_s);
+    cp_cw_name(w, "opt_out_short_utterance_words");
+    cp_cw_int(w, p->opt_out_short_utterance_words);
+    str_member(w, "purpose", cp_purpose_name(p->purpose));
+    /* Rules whose weight or switch differ from the table's defaults: {code: {enabled, weight}},
+     * by code. Empty for a tenant without overrides. */
+    cp_cw_name(w, "rule_overrides");
+    cp_cw_obj_begin(w);
+    size_t n_rules = 0, n = 0;
+    const struct cp_compliance_rule *rules = cp_compliance_rules(&n_rules);
+    const struct cp_compliance_rule *changed[CP_CR_COUNT];
+    CP_ASSERT(n_rules <= CP_ARRAY_LEN(changed));
+    for (size_t i = 0; i < n_rules; i++)
+        if (p->enabled[i] != rules[i].default_enabled || p->weight[i] != rules[i].default_weight)
+            changed[n++] = &rules[i];
+    qsort(changed, n, sizeof(*changed), code_cmp);
+    for (size_t k = 0; k < n; k++) {
+        size_t i = (size_t)(changed[k] - rules);
+        cp_cw_name(w, rules[i].code);
+        cp_cw_obj_begin(w);
+        cp_cw_name(w, "enabled");
+        cp_cw_bool(w, p->enabled[i]);
+        cp_cw_name(w, "weight");
+        cp_cw_int(w, p->weight[i]);
+        cp_cw_obj_end(w);
+    }
+    cp_cw_obj_end(w);
+    cp_cw_name(w, "speech_words_per_minute");
+    cp_cw_int(w, p->speech_words_per_minute);
+    cp_cw_obj_end(w);
 }
 
 void
@@ -97,113 +189,94 @@ cp_postcall_transcript_sha256(const char *transcript, char out[65])
     cp_hex_encode(h.b, sizeof(h.b), out);
 }
 
-cJSON *
-cp_postcall_bundle(const struct cp_seal_view *v)
-{
-    cJSON *b = cJSON_CreateObject();
-    cJSON_AddStringToObject(b, "schema", "callproof.evidence.v1");
-    cJSON_AddStringToObject(b, "bundle_id", v->bundle_id);
-    cJSON_AddStringToObject(b, "tenant", v->tenant);
-    cJSON *cj = cJSON_AddObjectToObject(b, "call");
-    cJSON_AddStringToObject(cj, "id", v->call->id);
-    cJSON_AddStringToObject(cj, "call_id", v->call_id);
-    cJSON_AddStringToObject(cj, "phone", v->phone);
-    cJSON_AddStringToObject(cj, "calling_entity", v->entity);
-    cJSON_AddItemToObject(cj, "calling_number", cp_json_str_or_null(v->calling_number));
-    cJSON_AddItemToObject(cj, "started_at", time_or_null(v->call->started_ms));
-    cJSON_AddItemToObject(cj, "ended_at", time_or_null(v->call->ended_ms));
-    cJSON_AddItemToObject(cj, "duration_seconds", int_or_null(v->call->duration_s));
-    cJSON_AddItemToObject(cj, "outcome", cp_json_str_or_null(v->outcome));
-    cJSON_AddItemToObject(cj, "audio_recording_url", cp_json_str_or_null(v->audio_url));
-    cJSON *dis = cJSON_AddArrayToObject(b, "disclosures");
-    for (size_t i = 0; i < v->n_disclosures; i++) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "type", v->disclosures[i].type);
-        cJSON_AddItemToObject(o, "at_seconds", int_or_null(v->disclosures[i].at_seconds));
-        cJSON_AddItemToObject(o, "text", cp_json_str_or_null(v->disclosures[i].text));
-        cJSON_AddItemToArray(dis, o);
-    }
-    cJSON_AddItemToObject(b, "consents_used", consent_refs(v->used, v->used_rows, v->n_used));
-    cJSON_AddItemToObject(b, "consents_captured",
-                          consent_refs(v->captured, v->captured_rows, v->n_captured));
-    cJSON *rv = cJSON_AddArrayToObject(b, "revocations");
-    for (size_t i = 0; i < v->n_revs; i++) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "revocation_id", v->revs[i].id);
-        cJSON_AddStringToObject(o, "calling_entity", v->revs[i].calling_entity);
-        cJSON_AddStringToObject(o, "scope", v->revs[i].scope_all ? "all" : "entity_only");
-        cJSON_AddItemToObject(o, "revoked_at", time_or_null(v->revs[i].revoked_ms));
-        cJSON_AddItemToObject(o, "honor_by_date", time_or_null(v->revs[i].honor_by_ms));
-        cJSON_AddItemToObject(o, "call_id", cp_json_str_or_null(v->revs[i].call_id));
-        cJSON_AddItemToArray(rv, o);
-    }
-    cJSON *tj = cJSON_AddObjectToObject(b, "transcript");
-    if (v->transcript) {
-        CP_ASSERT(v->transcript_sha256 != NULL);
-        cJSON_AddStringToObject(tj, "sha256", v->transcript_sha256);
-    } else {
-        cJSON_AddNullToObject(tj, "sha256");
-    }
-    cJSON_AddItemToObject(tj, "text", cp_json_str_or_null(v->transcript));
-    if (v->audio != NULL) {
-        cJSON *rj = cJSON_AddObjectToObject(b, "recording");
-        char hex[65];
-        cp_hex_encode(v->audio->sha256.b, sizeof(v->audio->sha256.b), hex);
-        cJSON_AddStringToObject(rj, "recording_id", v->audio->recording_id);
-        cJSON_AddStringToObject(rj, "sha256", hex);
-        cJSON_AddNumberToObject(rj, "size_bytes", (double)v->audio->size_bytes);
-        cJSON_AddStringToObject(rj, "content_type", v->audio->content_type);
-    } else {
-        cJSON_AddNullToObject(b, "recording");
-    }
-    cJSON *comp = cJSON_AddObjectToObject(b, "compliance");
-    cJSON_AddNumberToObject(comp, "score", v->result->score);
-    cJSON_AddStringToObject(comp, "rules_version", v->result->rules_version);
-    /* The parameters the rules ran with, so the score can be recomputed from the bundle. */
-    cJSON *pj = cJSON_AddObjectToObject(comp, "parameters");
-    cJSON_AddStringToObject(pj, "purpose", cp_purpose_name(v->params->purpose));
-    cJSON_AddNumberToObject(pj, "ai_identity_window_s", v->params->ai_identity_window_s);
-    cJSON_AddNumberToObject(pj, "opt_out_after_identity_s", v->params->opt_out_after_identity_s);
-    cJSON_AddNumberToObject(pj, "calling_hours_start", v->params->calling_hours_start);
-    cJSON_AddNumberToObject(pj, "calling_hours_end", v->params->calling_hours_end);
-    cJSON_AddNumberToObject(pj, "opt_out_end_within_s", v->params->opt_out_end_within_s);
-    cJSON_AddNumberToObject(pj, "duration_tolerance_s", v->params->duration_tolerance_s);
-    cJSON_AddNumberToObject(pj, "speech_words_per_minute", v->params->speech_words_per_minute);
-    cJSON_AddNumberToObject(pj, "opt_out_short_utterance_words",
-                            v->params->opt_out_short_utterance_words);
-    cJSON *cbn = cJSON_AddArrayToObject(pj, "callback_numbers");
-    for (size_t i = 0; i < v->params->n_callback_numbers; i++)
-        cJSON_AddItemToArray(cbn, cJSON_CreateString(v->params->callback_numbers[i]));
-    cJSON *aps = cJSON_AddArrayToObject(pj, "all_party_states");
-    for (size_t i = 0; i < v->params->n_all_party_states; i++)
-        cJSON_AddItemToArray(aps, cJSON_CreateString(v->params->all_party_states[i]));
-    /* Rules whose weight or switch differ from the table's defaults: {code: {enabled, weight}}.
-     * Empty for a tenant without overrides. */
-    cJSON *ov = cJSON_AddObjectToObject(pj, "rule_overrides");
-    size_t n_rules = 0;
-    const struct cp_compliance_rule *rules = cp_compliance_rules(&n_rules);
-    for (size_t i = 0; i < n_rules; i++)
-        if (v->params->enabled[i] != rules[i].default_enabled ||
-            v->params->weight[i] != rules[i].default_weight) {
-            cJSON *r = cJSON_AddObjectToObject(ov, rules[i].code);
-            cJSON_AddBoolToObject(r, "enabled", v->params->enabled[i]);
-            cJSON_AddNumberToObject(r, "weight", v->params->weight[i]);
-        }
-    add_findings(cJSON_AddArrayToObject(comp, "findings"), v->result->findings,
-                 v->result->n_findings);
-    add_findings(cJSON_AddArrayToObject(comp, "notes"), v->result->notes, v->result->n_notes);
-    cJSON_AddItemToObject(b, "sealed_at", time_or_null(v->sealed_ms));
-    cJSON_AddItemToObject(b, "retention_until", time_or_null(v->retention_ms));
-    cJSON_AddItemToObject(b, "supersedes", cp_json_str_or_null(v->supersedes));
-    cJSON_AddStringToObject(b, "key_id", v->key_id);
-    return b;
-}
-
 bool
 cp_postcall_bundle_write(const struct cp_seal_view *v, struct cp_buf *out, struct cp_error *err)
 {
-    cJSON *b = cp_postcall_bundle(v);
-    bool ok = cp_canonical_write(b, out, err);
-    cJSON_Delete(b);
-    return ok;
+    struct cp_cw w;
+    cp_cw_init(&w, out, err);
+    cp_cw_obj_begin(&w);
+    str_member(&w, "bundle_id", v->bundle_id);
+
+    cp_cw_name(&w, "call");
+    cp_cw_obj_begin(&w);
+    str_member(&w, "audio_recording_url", v->audio_url);
+    str_member(&w, "call_id", v->call_id);
+    str_member(&w, "calling_entity", v->entity);
+    str_member(&w, "calling_number", v->calling_number);
+    int_or_null(&w, "duration_seconds", v->call->duration_s);
+    time_or_null(&w, "ended_at", v->call->ended_ms);
+    str_member(&w, "id", v->call->id);
+    str_member(&w, "outcome", v->outcome);
+    str_member(&w, "phone", v->phone);
+    time_or_null(&w, "started_at", v->call->started_ms);
+    cp_cw_obj_end(&w);
+
+    cp_cw_name(&w, "compliance");
+    cp_cw_obj_begin(&w);
+    findings(&w, "findings", v->result->findings, v->result->n_findings);
+    findings(&w, "notes", v->result->notes, v->result->n_notes);
+    /* The parameters the rules ran with, so the score can be recomputed from the bundle. */
+    parameters(&w, v->params);
+    str_member(&w, "rules_version", v->result->rules_version);
+    cp_cw_name(&w, "score");
+    cp_cw_int(&w, v->result->score);
+    cp_cw_obj_end(&w);
+
+    consent_refs(&w, "consents_captured", v->captured, v->captured_rows, v->n_captured);
+    consent_refs(&w, "consents_used", v->used, v->used_rows, v->n_used);
+
+    cp_cw_name(&w, "disclosures");
+    cp_cw_arr_begin(&w);
+    for (size_t i = 0; i < v->n_disclosures; i++) {
+        cp_cw_obj_begin(&w);
+        int_or_null(&w, "at_seconds", v->disclosures[i].at_seconds);
+        str_member(&w, "text", v->disclosures[i].text);
+        str_member(&w, "type", v->disclosures[i].type);
+        cp_cw_obj_end(&w);
+    }
+    cp_cw_arr_end(&w);
+
+    str_member(&w, "key_id", v->key_id);
+    cp_cw_name(&w, "recording");
+    if (v->audio != NULL) {
+        char hex[65];
+        cp_hex_encode(v->audio->sha256.b, sizeof(v->audio->sha256.b), hex);
+        cp_cw_obj_begin(&w);
+        str_member(&w, "content_type", v->audio->content_type);
+        str_member(&w, "recording_id", v->audio->recording_id);
+        str_member(&w, "sha256", hex);
+        cp_cw_name(&w, "size_bytes");
+        cp_cw_int(&w, v->audio->size_bytes);
+        cp_cw_obj_end(&w);
+    } else {
+        cp_cw_null(&w);
+    }
+    time_or_null(&w, "retention_until", v->retention_ms);
+
+    cp_cw_name(&w, "revocations");
+    cp_cw_arr_begin(&w);
+    for (size_t i = 0; i < v->n_revs; i++) {
+        cp_cw_obj_begin(&w);
+        str_member(&w, "call_id", v->revs[i].call_id);
+        str_member(&w, "calling_entity", v->revs[i].calling_entity);
+        time_or_null(&w, "honor_by_date", v->revs[i].honor_by_ms);
+        str_member(&w, "revocation_id", v->revs[i].id);
+        time_or_null(&w, "revoked_at", v->revs[i].revoked_ms);
+        str_member(&w, "scope", v->revs[i].scope_all ? "all" : "entity_only");
+        cp_cw_obj_end(&w);
+    }
+    cp_cw_arr_end(&w);
+
+    str_member(&w, "schema", "callproof.evidence.v1");
+    time_or_null(&w, "sealed_at", v->sealed_ms);
+    str_member(&w, "supersedes", v->supersedes);
+    str_member(&w, "tenant", v->tenant);
+    cp_cw_name(&w, "transcript");
+    cp_cw_obj_begin(&w);
+    CP_ASSERT(v->transcript == NULL || v->transcript_sha256 != NULL);
+    str_member(&w, "sha256", v->transcript ? v->transcript_sha256 : NULL);
+    str_member(&w, "text", v->transcript);
+    cp_cw_obj_end(&w);
+    cp_cw_obj_end(&w);
+    return cp_cw_end(&w);
 }

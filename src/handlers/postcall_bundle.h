@@ -1,5 +1,6 @@
 /*
- * The evidence bundle of a post-call: the JSON object (before canonicalisation) holding the call,
+ * The evidence bundle of a post-call: the JSON object, written straight as its RFC 8785 bytes
+ * (json/canonical.h cp_cw), holding the call,
  * its disclosures, the consents and revocations the rules read (as they stood), the transcript and
  * recording hashes, and the compliance result with the parameters it ran with, so that the result
  * can be recomputed from the bundle alone (cli/recompute.c reads this shape).
@@ -9,8 +10,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include <cjson/cJSON.h>
 
 #include "core/buf.h"
 #include "core/error.h"
@@ -40,9 +39,6 @@ struct cp_seal_view {
 /* The hex SHA-256 the bundle states for a transcript (65 bytes with the NUL). Request data
  * alone: the handler computes it before the sealing transaction. */
 void cp_postcall_transcript_sha256(const char *transcript, char out[65]);
-
-/* The bundle object; the caller owns it (cJSON_Delete). */
-cJSON *cp_postcall_bundle(const struct cp_seal_view *v);
 
 /* Append the bundle's canonical bytes (RFC 8785) to out. false (*err set) on data that cannot
  * be signed: invalid UTF-8. */

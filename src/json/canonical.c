@@ -197,3 +197,150 @@ cp_canonical_write(const cJSON *item, struct cp_buf *out, struct cp_error *err)
     }
     return true;
 }
+
+/* ---- the streaming writer ---- */
+
+static void
+cw_fail(struct cp_cw *w, const char *msg, const char *what)
+{
+    if (!w->failed)
+        cp_error_set(w->err, CP_ERR_INTERNAL, NULL, "%s%s%s", msg, what ? ": " : "",
+                     what ? what : "");
+    w->failed = true;
+}
+
+/* The separator before a value: none after a name, a comma between array elements. */
+static void
+cw_value(struct cp_cw *w)
+{
+    if (w->after_name) {
+        w->after_name = false;
+        return;
+    }
+    CP_ASSERT(w->depth == 0 || !w->is_object[w->depth]); /* an object's values follow names */
+    if (w->depth > 0 && w->count[w->depth]++ > 0)
+        cp_buf_putc(w->out, ',');
+}
+
+void
+cp_cw_init(struct cp_cw *w, struct cp_buf *out, struct cp_error *err)
+{
+    memset(w, 0, sizeof(*w));
+    w->out = out;
+    w->err = err;
+}
+
+static void
+cw_open(struct cp_cw *w, bool object)
+{
+    cw_value(w);
+    if (w->depth == CP_CW_MAX_DEPTH) {
+        cw_fail(w, "Data to sign nested too deep", NULL);
+        return;
+    }
+    w->depth++;
+    w->is_object[w->depth] = object;
+    w->count[w->depth] = 0;
+    w->last_name[w->depth] = NULL;
+    cp_buf_putc(w->out, object ? '{' : '[');
+}
+
+static void
+cw_close(struct cp_cw *w, bool object)
+{
+    CP_ASSERT(w->depth > 0 && w->is_object[w->depth] == object && !w->after_name);
+    w->depth--;
+    cp_buf_putc(w->out, object ? '}' : ']');
+}
+
+void
+cp_cw_obj_begin(struct cp_cw *w)
+{
+    cw_open(w, true);
+}
+
+void
+cp_cw_obj_end(struct cp_cw *w)
+{
+    cw_close(w, true);
+}
+
+void
+cp_cw_arr_begin(struct cp_cw *w)
+{
+    cw_open(w, false);
+}
+
+void
+cp_cw_arr_end(struct cp_cw *w)
+{
+    cw_close(w, false);
+}
+
+void
+cp_cw_name(struct cp_cw *w, const char *name)
+{
+    CP_ASSERT(w->depth > 0 && w->is_object[w->depth] && !w->after_name);
+    size_t n = strlen(name);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)name[i] >= 0x80)
+            cw_fail(w, "Member name in data to sign is not ASCII", name);
+    const char *last = w->last_name[w->depth];
+    if (last != NULL && strcmp(last, name) >= 0)
+        cw_fail(w, "Member out of canonical order (or repeated) in data to sign", name);
+    w->last_name[w->depth] = name;
+    if (w->count[w->depth]++ > 0)
+        cp_buf_putc(w->out, ',');
+    write_chars(name, n, w->out);
+    cp_buf_putc(w->out, ':');
+    w->after_name = true;
+}
+
+void
+cp_cw_strn(struct cp_cw *w, const char *s, size_t n)
+{
+    cw_value(w);
+    if (!cp_json_utf8_valid(s, n))
+        cw_fail(w, "Invalid UTF-8 in data to sign", NULL);
+    write_chars(s, n, w->out);
+}
+
+void
+cp_cw_str(struct cp_cw *w, const char *s)
+{
+    if (s == NULL)
+        cp_cw_null(w);
+    else
+        cp_cw_strn(w, s, strlen(s));
+}
+
+void
+cp_cw_int(struct cp_cw *w, int64_t v)
+{
+    cw_value(w);
+    if (v >= CP_JSON_MAX_SAFE_INT || v <= -CP_JSON_MAX_SAFE_INT)
+        cw_fail(w, "Signed data may hold only integers within +-(2^53-1)", NULL);
+    char d[CP_JW_INT_MAX];
+    cp_buf_append(w->out, d, cp_jw_format_int(v, d));
+}
+
+void
+cp_cw_bool(struct cp_cw *w, bool v)
+{
+    cw_value(w);
+    cp_buf_puts(w->out, v ? "true" : "false");
+}
+
+void
+cp_cw_null(struct cp_cw *w)
+{
+    cw_value(w);
+    cp_buf_puts(w->out, "null");
+}
+
+bool
+cp_cw_end(struct cp_cw *w)
+{
+    CP_ASSERT(w->failed || (w->depth == 0 && !w->after_name));
+    return !w->failed;
+}

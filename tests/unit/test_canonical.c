@@ -170,6 +170,107 @@ test_ed25519__go_sumdb_vector(void **state)
     assert_false(cp_crypto_ed25519_verify(&pk, text, strlen(text), &sig));
 }
 
+/* The streaming writer gives cp_canonical_write's bytes for members given in order. */
+static void
+test_canonical__streaming_writer_matches_the_tree_encoder(void **state)
+{
+    (void)state;
+    struct cp_buf out = CP_BUF_INIT;
+    struct cp_error err;
+    struct cp_cw w;
+    cp_cw_init(&w, &out, &err);
+    cp_cw_obj_begin(&w);
+    cp_cw_name(&w, "a");
+    cp_cw_arr_begin(&w);
+    cp_cw_int(&w, 9007199254740991LL);
+    cp_cw_int(&w, -9007199254740991LL);
+    cp_cw_int(&w, 0);
+    cp_cw_null(&w);
+    cp_cw_bool(&w, true);
+    cp_cw_arr_begin(&w);
+    cp_cw_arr_end(&w);
+    cp_cw_obj_begin(&w);
+    cp_cw_obj_end(&w);
+    cp_cw_str(&w, "q\"\\\b\f\n\r\t\x01\x7f caf\xc3\xa9 \xe2\x80\xa8 \xf0\x9f\x98\x80/");
+    cp_cw_arr_end(&w);
+    cp_cw_name(&w, "a_b");
+    cp_cw_bool(&w, false);
+    cp_cw_name(&w, "ab");
+    cp_cw_obj_begin(&w);
+    cp_cw_name(&w, "x");
+    cp_cw_strn(&w, "xyz", 2);
+    cp_cw_obj_end(&w);
+    cp_cw_name(&w, "b");
+    cp_cw_str(&w, NULL);
+    cp_cw_obj_end(&w);
+    assert_true(cp_cw_end(&w));
+    cJSON *tree = cJSON_ParseWithLength(out.data, out.len);
+    assert_non_null(tree);
+    struct cp_buf want = CP_BUF_INIT;
+    assert_true(cp_canonical_write(tree, &want, &err));
+    assert_string_equal(out.data, want.data);
+    assert_string_equal(out.data, "{\"a\":[9007199254740991,-9007199254740991,0,null,true,[],{},"
+                                  "\"q\\\"\\\\\\b\\f\\n\\r\\t\\u0001\x7f caf\xc3\xa9 "
+                                  "\xe2\x80\xa8 \xf0\x9f\x98\x80/\"],\"a_b\":false,\"ab\":{\"x\":"
+                                  "\"xy\"},\"b\":null}");
+    cJSON_Delete(tree);
+    cp_buf_free(&want);
+    cp_buf_free(&out);
+}
+
+/* Each check of the streaming writer fails the whole write, with a reason. */
+static void
+test_canonical__streaming_writer_refuses(void **state)
+{
+    (void)state;
+    for (int k = 0; k < 7; k++) {
+        struct cp_buf out = CP_BUF_INIT;
+        struct cp_error err = {0};
+        struct cp_cw w;
+        cp_cw_init(&w, &out, &err);
+        cp_cw_obj_begin(&w);
+        cp_cw_name(&w, "m");
+        cp_cw_int(&w, 1);
+        switch (k) {
+        case 0: /* out of order */
+            cp_cw_name(&w, "l");
+            cp_cw_int(&w, 1);
+            break;
+        case 1: /* repeated */
+            cp_cw_name(&w, "m");
+            cp_cw_int(&w, 1);
+            break;
+        case 2: /* a name that is not ASCII (UTF-16 order would differ from bytes) */
+            cp_cw_name(&w, "n\xc3\xa9");
+            cp_cw_int(&w, 1);
+            break;
+        case 3: /* invalid UTF-8 */
+            cp_cw_name(&w, "n");
+            cp_cw_str(&w, "\xc3(");
+            break;
+        case 4:
+            cp_cw_name(&w, "n");
+            cp_cw_int(&w, 9007199254740992LL);
+            break;
+        case 5:
+            cp_cw_name(&w, "n");
+            cp_cw_int(&w, -9007199254740992LL);
+            break;
+        case 6: /* too deep */
+            cp_cw_name(&w, "n");
+            for (int d = 0; d < CP_CW_MAX_DEPTH; d++)
+                cp_cw_arr_begin(&w);
+            for (int d = 0; d < CP_CW_MAX_DEPTH - 1; d++)
+                cp_cw_arr_end(&w);
+            break;
+        }
+        cp_cw_obj_end(&w);
+        assert_false(cp_cw_end(&w));
+        assert_true(err.message[0] != '\0');
+        cp_buf_free(&out);
+    }
+}
+
 int
 main(void)
 {
@@ -180,6 +281,8 @@ main(void)
         cmocka_unit_test(test_canonical__integer_only_profile),
         cmocka_unit_test(test_canonical__names_integers_and_large_objects),
         cmocka_unit_test(test_canonical__duplicate_names_refused),
+        cmocka_unit_test(test_canonical__streaming_writer_matches_the_tree_encoder),
+        cmocka_unit_test(test_canonical__streaming_writer_refuses),
         cmocka_unit_test(test_ed25519__go_sumdb_vector),
     };
     return cmocka_run_group_tests_name("canonical", tests, NULL, NULL);
