@@ -954,9 +954,14 @@ bind_call(sqlite3_stmt *s, int first, const struct cp_call *c)
 static const char *
 col_text(sqlite3_stmt *s, int i, struct cp_arena *a)
 {
-    if (sqlite3_column_type(s, i) == SQLITE_NULL)
-        return NULL;
     const unsigned char *t = sqlite3_column_text(s, i);
+    if (t == NULL) { /* NULL; else SQLite ran out of memory, or the value is empty */
+        if (sqlite3_column_type(s, i) == SQLITE_NULL)
+            return NULL;
+        if (sqlite3_errcode(sqlite3_db_handle(s)) == SQLITE_NOMEM)
+            cp_die("out of memory"); /* never read a value as NULL */
+        return cp_arena_strndup(a, "", 0);
+    }
     return cp_arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(s, i));
 }
 
