@@ -24,6 +24,17 @@
 #include "store/sqlite/plan.h"
 
 #define BUSY_TIMEOUT_MS 5000
+/*
+ * The commit that takes the WAL past this many pages copies them into the database file
+ * (SQLite's automatic checkpoint, default 1,000: 4 MB). Creates dirty ~15 pages each, mostly
+ * leaves of the ten call indexes at random places, so a larger WAL holds more changes to the
+ * same page between copies, and the writer stops to checkpoint 8x less often. Measured (quick
+ * runs, `wrk -c64 -d10s` creates, alternated): on a 100,000-call store 2,522-2,920 -> 4,786-4,796
+ * creates/s at 8,000 pages, writer CPU per create 0.19-0.20 -> 0.13-0.14 ms, p50 23-26 -> 10 ms
+ * (p99 51-131 -> 67-71 ms: each checkpoint is longer); 4,000 pages gave 3,626-3,838/s, 16,000
+ * the same as 8,000 with p99 85-87 ms. The WAL file stays at its largest (~32 MB) once grown.
+ */
+#define WAL_AUTOCHECKPOINT_PAGES "8000"
 
 enum stmt_id {
     /* Transaction control, prepared once like the rest (sqlite3_exec parses on every call). */
@@ -410,7 +421,8 @@ open_db(const char *path, struct cp_error *out_err)
     sqlite3_extended_result_codes(db, 1);
     sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
     if (exec_sql(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                     "PRAGMA foreign_keys=ON;") != SQLITE_OK) {
+                     "PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=" WAL_AUTOCHECKPOINT_PAGES
+                     ";") != SQLITE_OK) {
         cp_error_set(out_err, CP_ERR_UNAVAILABLE, "database",
                      "Cannot configure SQLite database %s: %s", path, sqlite3_errmsg(db));
         sqlite3_close(db);
