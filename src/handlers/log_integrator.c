@@ -83,7 +83,7 @@ cp_log_integrator_seal(struct cp_log_integrator *li, struct cp_store_conn *c,
 {
     struct cp_sha256 leaf;
     if (li == NULL || li->sealer == NULL) {
-        cp_seal_sign(signer, msg, len, out_signature, &leaf);
+        cp_seal_signer_sign(signer, msg, len, out_signature, &leaf);
         return cp_evidence_log_append(c, &leaf, bundle_id, out_index);
     }
     enum cp_qs qs = cp_evidence_log_append(c, NULL, bundle_id, out_index);
@@ -93,23 +93,27 @@ cp_log_integrator_seal(struct cp_log_integrator *li, struct cp_store_conn *c,
         out_signature[0] = '\0';
         return CP_QS_ONE;
     }
-    cp_seal_sign(signer, msg, len, out_signature, &leaf);
+    cp_seal_signer_sign(signer, msg, len, out_signature, &leaf);
     return c->ops->log_node_put(c, 0, *out_index, &leaf);
 }
 
 /* The batch's bundles signed by the sealing thread: each signature onto its bundle and each
  * leaf hash into the log. A job whose seal was rolled back finds no unsigned bundle with its
- * bytes (NONE) and is skipped; a live leaf left without its hash makes the integration fail. */
+ * bytes (NONE) and is skipped; a live leaf left without its hash makes the integration fail.
+ * *out_last = the highest leaf index given a hash (-1: none). */
 static enum cp_qs
-store_signatures(struct cp_store_conn *c, struct cp_seal_signer *ss)
+store_signatures(struct cp_store_conn *c, struct cp_seal_signer *ss, int64_t *out_last)
 {
     size_t n = cp_seal_signer_wait(ss);
     enum cp_qs qs = CP_QS_ONE;
+    *out_last = -1;
     for (size_t i = 0; i < n && qs >= 0; i++) {
         const struct cp_seal_signed *j = cp_seal_signer_job(ss, i);
         qs = c->ops->bundle_sign(c, j->leaf_index, j->bundle_id, j->bytes, j->signature);
         if (qs == CP_QS_ONE)
             qs = c->ops->log_node_put(c, 0, j->leaf_index, &j->leaf_hash);
+        if (qs == CP_QS_ONE && j->leaf_index > *out_last)
+            *out_last = j->leaf_index;
     }
     cp_seal_signer_reset(ss);
     return qs < 0 ? qs : CP_QS_ONE;
@@ -130,9 +134,17 @@ hook(struct cp_store_conn *c, void *cls)
         bool fenced; /* then the new holder integrates */
         qs = epoch == 0 ? CP_QS_NONE : integrate_as_holder(c, li->signer, epoch, &size, &fenced);
     } else {
-        qs = store_signatures(c, li->sealer);
+        /* Every leaf given its hash here is integrated before the commit, also past one
+         * integration's CP_LOG_INTEGRATE_MAX (each integration checks every leaf it covers
+         * has its hash), so none is committed without it. */
+        int64_t last = -1;
+        qs = store_signatures(c, li->sealer, &last);
         if (qs >= 0)
             qs = cp_evidence_log_integrate(c, li->signer, &size);
+        while (qs == CP_QS_ONE && size <= last)
+            qs = cp_evidence_log_integrate(c, li->signer, &size);
+        if (qs == CP_QS_NONE && size <= last) /* nothing pending, yet a new leaf not covered */
+            qs = CP_QS_HARD;
     }
     if (qs == CP_QS_ONE)
         atomic_store(&li->hook_size, size);
@@ -277,11 +289,12 @@ cp_log_integrator_start(struct cp_store *store, const struct cp_signer *signer,
     li->stats.shared = li->shared;
     pthread_mutex_init(&li->lock, NULL);
     pthread_cond_init(&li->covered, NULL);
-    cp_store_set_log_hook(store, hook, hook_committed, li);
-    if (!li->shared) {
+    if (!li->shared) { /* the sealer first: the hook uses it */
         li->sealer = cp_seal_signer_start(signer);
+        cp_store_set_log_hook(store, hook, hook_committed, li);
         return li;
     }
+    cp_store_set_log_hook(store, hook, hook_committed, li);
     li->conn = cp_store_acquire(store, out_err);
     struct size_ctx sz = {0};
     if (li->conn == NULL || cp_store_run_alone(li->conn, false, false, size_txn, &sz) < 0) {

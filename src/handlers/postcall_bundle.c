@@ -273,7 +273,8 @@ cp_postcall_bundle_write(const struct cp_seal_view *v, struct cp_buf *out, struc
     str_member(&w, "tenant", v->tenant);
     cp_cw_name(&w, "transcript");
     cp_cw_obj_begin(&w);
-    CP_ASSERT(v->transcript == NULL || v->transcript_sha256 != NULL);
+    CP_ASSERT(v->transcript == NULL ||
+              (v->transcript_sha256 != NULL && strlen(v->transcript_sha256) == 64));
     str_member(&w, "sha256", v->transcript ? v->transcript_sha256 : NULL);
     str_member(&w, "text", v->transcript);
     cp_cw_obj_end(&w);

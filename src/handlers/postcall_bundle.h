@@ -1,9 +1,9 @@
 /*
- * The evidence bundle of a post-call: the JSON object, written straight as its RFC 8785 bytes
- * (json/canonical.h cp_cw), holding the call,
- * its disclosures, the consents and revocations the rules read (as they stood), the transcript and
- * recording hashes, and the compliance result with the parameters it ran with, so that the result
- * can be recomputed from the bundle alone (cli/recompute.c reads this shape).
+ * The evidence bundle of a post-call, written straight as its RFC 8785 bytes (json/canonical.h
+ * cp_cw): the call, its disclosures, the consents and revocations the rules read (as they
+ * stood), the transcript and recording hashes, and the compliance result with the parameters it
+ * ran with, so that the result can be recomputed from the bundle alone (cli/recompute.c reads
+ * this shape).
  */
 #ifndef CP_HANDLERS_POSTCALL_BUNDLE_H
 #define CP_HANDLERS_POSTCALL_BUNDLE_H

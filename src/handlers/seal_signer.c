@@ -32,8 +32,8 @@ struct cp_seal_signer {
 };
 
 void
-cp_seal_sign(const struct cp_signer *signer, const char *msg, size_t len, char out_signature[129],
-             struct cp_sha256 *out_leaf_hash)
+cp_seal_signer_sign(const struct cp_signer *signer, const char *msg, size_t len,
+                    char out_signature[129], struct cp_sha256 *out_leaf_hash)
 {
     const size_t prefix = sizeof(CP_EVIDENCE_DOMAIN) - 1;
     CP_ASSERT(len >= prefix && msg[len] == '\0');
@@ -55,7 +55,7 @@ run(void *arg)
         if (ss->done < ss->submitted) {
             struct slot *s = &ss->slots[ss->done];
             pthread_mutex_unlock(&ss->lock);
-            cp_seal_sign(ss->signer, s->msg, s->len, s->pub.signature, &s->pub.leaf_hash);
+            cp_seal_signer_sign(ss->signer, s->msg, s->len, s->pub.signature, &s->pub.leaf_hash);
             pthread_mutex_lock(&ss->lock);
             if (++ss->done == ss->submitted)
                 pthread_cond_signal(&ss->idle);
@@ -130,6 +130,7 @@ cp_seal_signer_submit(struct cp_seal_signer *ss, const char *bundle_id, int64_t 
     s->pub.leaf_index = leaf_index;
     s->pub.bytes = s->msg + sizeof(CP_EVIDENCE_DOMAIN) - 1;
     pthread_mutex_lock(&ss->lock);
+    CP_ASSERT(ss->submitted == k); /* one producer: batches run one at a time */
     ss->submitted = k + 1;
     if (ss->done == k) /* the thread waits for work; otherwise it is still signing */
         pthread_cond_signal(&ss->work);
@@ -151,6 +152,7 @@ cp_seal_signer_wait(struct cp_seal_signer *ss)
 const struct cp_seal_signed *
 cp_seal_signer_job(const struct cp_seal_signer *ss, size_t i)
 {
+    CP_ASSERT(i < ss->submitted && ss->done == ss->submitted); /* after cp_seal_signer_wait */
     return &ss->slots[i].pub;
 }
 

@@ -49,7 +49,7 @@ void cp_seal_signer_stop(struct cp_seal_signer *ss);
 
 /* Queue the signing of msg (CP_EVIDENCE_DOMAIN || the bundle's bytes: len bytes, copied) for
  * bundle_id, logged at leaf_index. false when the queue is full or the thread stopped: sign
- * inline then (cp_seal_sign). */
+ * inline then (cp_seal_signer_sign). */
 bool cp_seal_signer_submit(struct cp_seal_signer *ss, const char *bundle_id, int64_t leaf_index,
                            const char *msg, size_t len);
 
@@ -63,7 +63,7 @@ void cp_seal_signer_reset(struct cp_seal_signer *ss);
 
 /* What the thread does with a job, for inline use: sign msg (CP_EVIDENCE_DOMAIN || bytes, len
  * bytes followed by a NUL) and hash the bundle's leaf (cp_evidence_leaf). */
-void cp_seal_sign(const struct cp_signer *signer, const char *msg, size_t len,
-                  char out_signature[129], struct cp_sha256 *out_leaf_hash);
+void cp_seal_signer_sign(const struct cp_signer *signer, const char *msg, size_t len,
+                         char out_signature[129], struct cp_sha256 *out_leaf_hash);
 
 #endif

@@ -213,6 +213,10 @@ cw_fail(struct cp_cw *w, const char *msg, const char *what)
 static void
 cw_value(struct cp_cw *w)
 {
+    if (w->overflow > 0) /* failed: inside a container too deep, structure is not tracked */
+        return;
+    if (w->depth == 0 && w->count[0]++ > 0)
+        cw_fail(w, "More than one value in data to sign", NULL);
     if (w->after_name) {
         w->after_name = false;
         return;
@@ -233,11 +237,14 @@ cp_cw_init(struct cp_cw *w, struct cp_buf *out, struct cp_error *err)
 static void
 cw_open(struct cp_cw *w, bool object)
 {
-    cw_value(w);
-    if (w->depth == CP_CW_MAX_DEPTH) {
+    if (w->overflow > 0 || w->depth == CP_CW_MAX_DEPTH) {
+        /* Failed already; count it so that its close matches, write nothing more. */
         cw_fail(w, "Data to sign nested too deep", NULL);
+        w->overflow++;
+        w->after_name = false;
         return;
     }
+    cw_value(w);
     w->depth++;
     w->is_object[w->depth] = object;
     w->count[w->depth] = 0;
@@ -248,6 +255,10 @@ cw_open(struct cp_cw *w, bool object)
 static void
 cw_close(struct cp_cw *w, bool object)
 {
+    if (w->overflow > 0) {
+        w->overflow--;
+        return;
+    }
     CP_ASSERT(w->depth > 0 && w->is_object[w->depth] == object && !w->after_name);
     w->depth--;
     cp_buf_putc(w->out, object ? '}' : ']');
@@ -280,6 +291,8 @@ cp_cw_arr_end(struct cp_cw *w)
 void
 cp_cw_name(struct cp_cw *w, const char *name)
 {
+    if (w->overflow > 0)
+        return;
     CP_ASSERT(w->depth > 0 && w->is_object[w->depth] && !w->after_name);
     size_t n = strlen(name);
     for (size_t i = 0; i < n; i++)
@@ -341,6 +354,8 @@ cp_cw_null(struct cp_cw *w)
 bool
 cp_cw_end(struct cp_cw *w)
 {
-    CP_ASSERT(w->failed || (w->depth == 0 && !w->after_name));
+    CP_ASSERT(w->failed || (w->depth == 0 && w->overflow == 0 && !w->after_name));
+    if (w->count[0] == 0)
+        cw_fail(w, "No value in data to sign", NULL);
     return !w->failed;
 }

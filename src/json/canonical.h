@@ -41,6 +41,7 @@ struct cp_cw {
     struct cp_error *err;
     bool failed, after_name;
     int depth;
+    int overflow; /* containers opened past CP_CW_MAX_DEPTH (written, not tracked) */
     bool is_object[CP_CW_MAX_DEPTH + 1];
     size_t count[CP_CW_MAX_DEPTH + 1];          /* members or elements written */
     const char *last_name[CP_CW_MAX_DEPTH + 1]; /* per open object */
@@ -56,7 +57,8 @@ void cp_cw_strn(struct cp_cw *w, const char *s, size_t n);
 void cp_cw_int(struct cp_cw *w, int64_t v);
 void cp_cw_bool(struct cp_cw *w, bool v);
 void cp_cw_null(struct cp_cw *w);
-/* true when every value was encodable and every container closed; else *err says why. */
+/* true when exactly one value was written, every value was encodable and every container
+ * closed; else *err says why. */
 bool cp_cw_end(struct cp_cw *w);
 
 #endif

@@ -223,7 +223,7 @@ static void
 test_canonical__streaming_writer_refuses(void **state)
 {
     (void)state;
-    for (int k = 0; k < 7; k++) {
+    for (int k = 0; k < 8; k++) {
         struct cp_buf out = CP_BUF_INIT;
         struct cp_error err = {0};
         struct cp_cw w;
@@ -256,12 +256,20 @@ test_canonical__streaming_writer_refuses(void **state)
             cp_cw_name(&w, "n");
             cp_cw_int(&w, -9007199254740992LL);
             break;
-        case 6: /* too deep */
+        case 6: /* too deep: the caller closes all it opened, and gets a failure */
             cp_cw_name(&w, "n");
-            for (int d = 0; d < CP_CW_MAX_DEPTH; d++)
-                cp_cw_arr_begin(&w);
-            for (int d = 0; d < CP_CW_MAX_DEPTH - 1; d++)
-                cp_cw_arr_end(&w);
+            for (int d = 0; d < CP_CW_MAX_DEPTH + 2; d++) {
+                cp_cw_obj_begin(&w);
+                cp_cw_name(&w, "x");
+            }
+            cp_cw_int(&w, 1);
+            for (int d = 0; d < CP_CW_MAX_DEPTH + 2; d++)
+                cp_cw_obj_end(&w);
+            break;
+        case 7: /* a second value after the first (the object below) */
+            cp_cw_obj_end(&w);
+            cp_cw_int(&w, 2);
+            cp_cw_obj_begin(&w);
             break;
         }
         cp_cw_obj_end(&w);
@@ -269,6 +277,13 @@ test_canonical__streaming_writer_refuses(void **state)
         assert_true(err.message[0] != '\0');
         cp_buf_free(&out);
     }
+    /* Nothing written at all is no value either. */
+    struct cp_buf out = CP_BUF_INIT;
+    struct cp_error err = {0};
+    struct cp_cw w;
+    cp_cw_init(&w, &out, &err);
+    assert_false(cp_cw_end(&w));
+    cp_buf_free(&out);
 }
 
 int

@@ -187,8 +187,12 @@ test_postcall_bundle__every_part_present(void **state)
     size_t n_rules = 0;
     const struct cp_compliance_rule *rules = cp_compliance_rules(&n_rules);
     assert_true(n_rules >= 3);
-    params.enabled[2] = !rules[2].default_enabled; /* two overrides, not in table order */
+    /* Three overrides; the table's first two are not in code order (AI_IDENTITY_MISSING,
+     * AI_IDENTITY_LATE), so the bytes hold only if the overrides are sorted. */
+    assert_true(strcmp(rules[0].code, rules[1].code) > 0);
     params.weight[0] = rules[0].default_weight + 5;
+    params.weight[1] = rules[1].default_weight - 1;
+    params.enabled[2] = !rules[2].default_enabled;
     result.score = 62;
     result.n_findings = 2;
     result.findings[0] = (struct cp_compliance_finding){.code = rules[0].code,
