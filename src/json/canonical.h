@@ -7,7 +7,9 @@
  * cents) or strings, so no verifier ever needs a shortest-round-trip float printer. The output
  * is therefore valid JCS that any conformant implementation reproduces byte for byte.
  *
- * Signed bytes come only from here, never from cJSON's printer or the response writer.
+ * Signed bytes come only from here, never from cJSON's printer or the response writer: from a
+ * cJSON tree (cp_canonical_write) or written member by member (cp_cw, for the evidence bundle);
+ * both share the string and integer encoding below.
  */
 #ifndef CP_JSON_CANONICAL_H
 #define CP_JSON_CANONICAL_H
