@@ -149,6 +149,17 @@ cp_time_format_iso_ms(int64_t ms, char out[CP_TIME_ISO_MS_LEN])
     out[24] = '\0';
 }
 
+size_t
+cp_time_format_iso_auto(int64_t ms, char out[CP_TIME_ISO_MS_LEN])
+{
+    if (ms % 1000 != 0) {
+        cp_time_format_iso_ms(ms, out);
+        return CP_TIME_ISO_MS_LEN - 1;
+    }
+    cp_time_format_iso(ms, out);
+    return CP_TIME_ISO_LEN - 1;
+}
+
 /* Read exactly n decimal digits. */
 static bool
 digits(const char **p, int n, unsigned *out)

@@ -7,6 +7,7 @@
 #define CP_CORE_TIME_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define CP_TIME_ISO_LEN 21    /* "2026-04-10T15:42:00Z" + NUL */
@@ -22,6 +23,9 @@ int64_t cp_time_mono_us(void);
 void cp_time_format_iso(int64_t ms, char out[CP_TIME_ISO_LEN]);
 /* Format as "YYYY-MM-DDTHH:MM:SS.mmmZ". */
 void cp_time_format_iso_ms(int64_t ms, char out[CP_TIME_ISO_MS_LEN]);
+/* cp_time_format_iso_ms when ms has milliseconds, else cp_time_format_iso (so a time sent as
+ * "2026-04-10T15:42:00Z" is written back the same). Returns the length written (no NUL). */
+size_t cp_time_format_iso_auto(int64_t ms, char out[CP_TIME_ISO_MS_LEN]);
 
 /*
  * Parse an RFC 3339 date-time: "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)". The 'T' and

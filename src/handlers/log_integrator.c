@@ -139,10 +139,11 @@ hook(struct cp_store_conn *c, void *cls)
          * has its hash), so none is committed without it. */
         int64_t last = -1;
         qs = store_signatures(c, li->sealer, &last);
-        if (qs >= 0)
-            qs = cp_evidence_log_integrate(c, li->signer, &size);
-        while (qs == CP_QS_ONE && size <= last)
-            qs = cp_evidence_log_integrate(c, li->signer, &size);
+        if (qs >= 0) {
+            do {
+                qs = cp_evidence_log_integrate(c, li->signer, &size);
+            } while (qs == CP_QS_ONE && size <= last);
+        }
         if (qs == CP_QS_NONE && size <= last) /* nothing pending, yet a new leaf not covered */
             qs = CP_QS_HARD;
     }

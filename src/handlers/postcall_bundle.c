@@ -24,11 +24,7 @@ time_or_null(struct cp_cw *w, const char *name, int64_t ms)
         return;
     }
     char iso[CP_TIME_ISO_MS_LEN];
-    if (ms % 1000 != 0)
-        cp_time_format_iso_ms(ms, iso);
-    else
-        cp_time_format_iso(ms, iso);
-    cp_cw_str(w, iso);
+    cp_cw_strn(w, iso, cp_time_format_iso_auto(ms, iso));
 }
 
 static void

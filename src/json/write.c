@@ -414,17 +414,9 @@ cp_jw_time(struct cp_jw *w, int64_t ms)
         cp_jw_null(w);
         return;
     }
-    /* Milliseconds only when there are any: "2026-04-10T15:42:00Z" stays as clients sent it. */
     char ts[CP_TIME_ISO_MS_LEN + 1];
     ts[0] = '"';
-    size_t n;
-    if (ms % 1000 != 0) {
-        cp_time_format_iso_ms(ms, ts + 1);
-        n = CP_TIME_ISO_MS_LEN - 1;
-    } else {
-        cp_time_format_iso(ms, ts + 1);
-        n = CP_TIME_ISO_LEN - 1;
-    }
+    size_t n = cp_time_format_iso_auto(ms, ts + 1);
     ts[n + 1] = '"'; /* the formatters write only digits, '-', ':', '.', 'T', 'Z': no escapes */
     cp_jw_value_prefix(w);
     cp_buf_append(w->out, ts, n + 2);

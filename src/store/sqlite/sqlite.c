@@ -964,9 +964,13 @@ bind_call(sqlite3_stmt *s, int first, const struct cp_call *c)
     sqlite3_bind_text(s, i++, cp_state_name(cp_call_state(c)), -1, SQLITE_STATIC);
 }
 
+/* Column i of the current row as arena text, or NULL for SQL NULL; i < 0 (a column the
+ * statement does not select, see read_call's map) is NULL too. */
 static const char *
 col_text(sqlite3_stmt *s, int i, struct cp_arena *a)
 {
+    if (i < 0)
+        return NULL;
     const unsigned char *t = sqlite3_column_text(s, i);
     if (t == NULL) { /* NULL; else SQLite ran out of memory, or the value is empty */
         if (sqlite3_column_type(s, i) == SQLITE_NULL)
@@ -978,23 +982,13 @@ col_text(sqlite3_stmt *s, int i, struct cp_arena *a)
     return cp_arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(s, i));
 }
 
+/* Column i as an integer, or unset for SQL NULL or i < 0 (as col_text). */
 static int64_t
 col_int(sqlite3_stmt *s, int i, int64_t unset)
 {
-    return sqlite3_column_type(s, i) == SQLITE_NULL ? unset : sqlite3_column_int64(s, i);
-}
-
-/* col_text and col_int for a column that may not be selected (i < 0: NULL). */
-static const char *
-text_at(sqlite3_stmt *s, int i, struct cp_arena *a)
-{
-    return i < 0 ? NULL : col_text(s, i, a);
-}
-
-static int64_t
-int_at(sqlite3_stmt *s, int i, int64_t unset)
-{
-    return i < 0 ? unset : col_int(s, i, unset);
+    if (i < 0 || sqlite3_column_type(s, i) == SQLITE_NULL)
+        return unset;
+    return sqlite3_column_int64(s, i);
 }
 
 /* Read the CALL_COLS columns of the current row: column k of CALL_COLS is the statement's
@@ -1006,8 +1000,8 @@ read_call(sqlite3_stmt *s, const signed char *map, struct cp_arena *a, struct cp
     cp_call_init(c);
     int k = 0;
 #define AT() (map != NULL ? map[k++] : k++)
-#define TEXT() text_at(s, AT(), a)
-#define INT(unset) int_at(s, AT(), unset)
+#define TEXT() col_text(s, AT(), a)
+#define INT(unset) col_int(s, AT(), unset)
     const char *v;
     int at = AT(); /* id: NOT NULL, a UUID */
     const unsigned char *id = sqlite3_column_text(s, at);
