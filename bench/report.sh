@@ -78,6 +78,9 @@ row() {
     fi
     echo "Ratio: callproof's requests per second over nginx's for the same requests; nginx ran just before and just after callproof (rates in brackets), and its figures are the mean of the two. Latencies are wrk's, over the requests answered in the run; wrk counts a request still unanswered after 10 s as a timeout error instead. Answers: requests callproof answered in the measured run (errors: status 400 or more, socket errors, timeouts). CPU: what callproof used during the run, in cores, and the share of the machine left idle (wrk and nginx run on the same cores, and so did other work)."
     echo
+    # shellcheck disable=SC2012 # names are ours, no spaces: in the order the runs happened
+    stolen=$(cd "$res" && ls -tr steal.* 2>/dev/null | while read -r f; do printf '%s %s%%, ' "${f#steal.}" "$(cat "$f")"; done)
+    [ -z "$stolen" ] || { echo "**CPU stolen by the hypervisor** (the share of the machine's CPU time given to other guests during each run, from /proc/stat; a shared VM's ceiling and callproof's rate both fall with it): ${stolen%, }."; echo; }
     for st in A B C; do
         [ -s "$res/rss.$st" ] && echo "$st $(cat "$res/rss.$st") $(cat "$res/peak.$st")"
     done | awk '

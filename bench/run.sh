@@ -140,6 +140,9 @@ run() {
 }
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 idle_ticks() { awk '/^cpu / { print $5 + $6 }' /proc/stat; }
+# all_ticks: the machine's CPU time so far and the part of it the hypervisor gave to others
+# ("steal"): on a shared VM a run's ceiling and rate both move with it.
+all_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $9 }' /proc/stat; }
 # drain: wait (at most 120 s) until callproof ($pid) has been idle for a second. Requests that
 # wrk left in flight (a slow list keeps the server busy long after wrk stops) must not spill
 # into the next workload.
@@ -154,7 +157,8 @@ drain() {
 # measure NAME SCRIPT URL [cp [nodrain]]: a warm-up on one connection (it warms the caches
 # without leaving 64 requests queued behind it), then the measured run. For callproof ("cp"):
 # the CPU it used (cores) and the machine's idle share go to $res/cpu.NAME, perf samples it
-# during the run ($res/prof.NAME), and afterwards the server is drained unless "nodrain".
+# during the run ($res/prof.NAME), and afterwards the server is drained unless "nodrain". For
+# every run, the share of the machine's CPU time stolen by the hypervisor goes to $res/steal.NAME.
 measure() {
     run warm "$WARM" "$2" "$3" 1
     if [ -n "${4:-}" ]; then
@@ -166,7 +170,9 @@ measure() {
         fi
         c0=$(ticks "$pid"); i0=$(idle_ticks); t0=$(date +%s%N)
     fi
+    a0=$(all_ticks)
     run "$1" "$SECS" "$2" "$3"
+    echo "$a0 $(all_ticks)" | awk '{ t = $3 - $1; printf "%.1f\n", t > 0 ? 100 * ($4 - $2) / t : 0 }' >"$res/steal.$1"
     if [ -n "${4:-}" ]; then
         c1=$(ticks "$pid"); i1=$(idle_ticks); t1=$(date +%s%N)
         awk -v c="$((c1 - c0))" -v i="$((i1 - i0))" -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" \
