@@ -172,7 +172,7 @@ measure() {
     fi
     a0=$(all_ticks)
     run "$1" "$SECS" "$2" "$3"
-    echo "$a0 $(all_ticks)" | awk '{ t = $3 - $1; printf "%.1f\n", t > 0 ? 100 * ($4 - $2) / t : 0 }' >"$res/steal.$1"
+    echo "$a0 $(all_ticks)" | awk '{ t = $3 - $1; printf "%.1f\n", (t > 0 ? 100 * ($4 - $2) / t : 0) }' >"$res/steal.$1"
     if [ -n "${4:-}" ]; then
         c1=$(ticks "$pid"); i1=$(idle_ticks); t1=$(date +%s%N)
         awk -v c="$((c1 - c0))" -v i="$((i1 - i0))" -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" \
