@@ -89,11 +89,16 @@ consent_refs(struct cp_cw *w, const char *name, const struct cp_compliance_conse
         cp_cw_name(w, "has_request_text");
         cp_cw_bool(w, cc[i].has_request_text);
         str_member(w, "phone", cc[i].phone);
-        struct cp_sha256 h;
-        cp_crypto_sha256(rows[i].record, strlen(rows[i].record), &h);
+        /* Stored at capture since schema 11; an older row's is computed here. */
         char hex[65];
-        cp_hex_encode(h.b, sizeof(h.b), hex);
-        str_member(w, "record_sha256", hex);
+        const char *stored = rows[i].record_sha256;
+        if (stored == NULL || strlen(stored) != 64) {
+            struct cp_sha256 h;
+            cp_crypto_sha256(rows[i].record, strlen(rows[i].record), &h);
+            cp_hex_encode(h.b, sizeof(h.b), hex);
+            stored = hex;
+        }
+        str_member(w, "record_sha256", stored);
         time_or_null(w, "revoked_at", cc[i].rec.revoked_ms);
         cp_cw_name(w, "scope");
         cp_cw_arr_begin(w);

@@ -118,6 +118,9 @@ struct cp_consent {
     int64_t captured_ms;
     const char *record;    /* the signed canonical JSON */
     const char *signature; /* hex Ed25519 over "callproof/consent/v1\n" || record */
+    /* hex SHA-256 of record, stored with it (schema 11) so that each seal naming the consent
+     * need not hash it again; NULL on a consent stored before */
+    const char *record_sha256;
     const char *key_id;
     int64_t revoked_ms; /* 0 = not revoked */
     const char *revocation_id;

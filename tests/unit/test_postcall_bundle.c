@@ -14,6 +14,7 @@
 
 #include "core/buf.h"
 #include "core/util.h"
+#include "crypto/crypto.h"
 #include "handlers/postcall_bundle.h"
 #include "json/canonical.h"
 #include "json/json.h"
@@ -227,12 +228,53 @@ test_postcall_bundle__every_optional_part_absent(void **state)
     assert_bundle_bytes(&v, "bundle_bare.json");
 }
 
+/* record_sha256: the hash stored with the consent when there is one (schema 11: the writer
+ * thread does not hash the record again), else the SHA-256 of the record. */
+static void
+test_postcall_bundle__consent_record_hash_stored_or_computed(void **state)
+{
+    (void)state;
+    struct cp_seal_view v;
+    struct cp_compliance_params params;
+    static struct cp_compliance_result result;
+    base_view(&v, &params, &result);
+    static struct cp_compliance_consent used[2];
+    static struct cp_consent rows[2];
+    const char *stored = "5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592";
+    for (size_t i = 0; i < 2; i++)
+        used[i] = (struct cp_compliance_consent){.rec = {.id = "cst_x"}, .found = true};
+    rows[0] =
+        (struct cp_consent){.record = "{\"a\":1}", .signature = "00", .record_sha256 = stored};
+    rows[1] = (struct cp_consent){.record = "{\"b\":2}", .signature = "00"};
+    v.used = used;
+    v.used_rows = rows;
+    v.n_used = 2;
+    struct cp_buf out = CP_BUF_INIT;
+    struct cp_error err;
+    assert_true(cp_postcall_bundle_write(&v, &out, &err));
+    cJSON *b = cJSON_ParseWithLength(out.data, out.len);
+    assert_non_null(b);
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(b, "consents_used");
+    const cJSON *h0 = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 0), "record_sha256");
+    const cJSON *h1 = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 1), "record_sha256");
+    assert_true(cJSON_IsString(h0) && cJSON_IsString(h1));
+    assert_string_equal(h0->valuestring, stored);
+    struct cp_sha256 h;
+    cp_crypto_sha256(rows[1].record, strlen(rows[1].record), &h);
+    char hex[65];
+    cp_hex_encode(h.b, sizeof(h.b), hex);
+    assert_string_equal(h1->valuestring, hex);
+    cJSON_Delete(b);
+    cp_buf_free(&out);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_postcall_bundle__every_part_present),
         cmocka_unit_test(test_postcall_bundle__every_optional_part_absent),
+        cmocka_unit_test(test_postcall_bundle__consent_record_hash_stored_or_computed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

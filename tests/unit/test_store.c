@@ -25,7 +25,7 @@
 
 /* Both backends are at this schema version: a migration added to one gets its number in the
  * other too (a no-op there if it must be), so a version names the same schema in both. */
-#define SCHEMA_VERSION 10
+#define SCHEMA_VERSION 11
 
 static bool on_pg;          /* which group is running */
 static char dir[64];        /* a temporary directory, both groups (SQLite files, scratch) */
@@ -1585,6 +1585,9 @@ test_store__recordings_upsert_audio_list(void **state)
 
 /* ---- consents, revocations, precall decisions ---- */
 
+/* Any 64 hex digits: the store keeps what it is given (the handler hashes the record). */
+#define RECORD_SHA256 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
 static void
 consent_init(struct cp_consent *x, int64_t t, const char *id, const char *phone, const char *entity,
              int64_t captured_ms)
@@ -1600,6 +1603,7 @@ consent_init(struct cp_consent *x, int64_t t, const char *id, const char *phone,
     x->captured_ms = captured_ms;
     x->record = "{\"consent\":\"caf\xc3\xa9\"}";
     x->signature = "ab01";
+    x->record_sha256 = RECORD_SHA256;
     x->key_id = "cp-ed25519-0001";
     x->created_ms = 7;
 }
@@ -1631,6 +1635,7 @@ test_store__consents_insert_list_revoke(void **state)
     consent_init(&k2, t1, "cst_2", P, "Other LLC", 2000);
     k2.type = "verbal";
     k2.valid = false;
+    k2.record_sha256 = NULL; /* as on a consent stored before schema 11 */
     consent_init(&k3, t1, "cst_3", P, "acme corp", 3000);
     consent_init(&k4, t1, "cst_4", Q, "Acme Corp", 1500);
     consent_init(&k5, t1, "cst_5", P, "\xc3\x89mile SA", 500); /* not an ASCII letter */
@@ -1663,6 +1668,7 @@ test_store__consents_insert_list_revoke(void **state)
     assert_int_equal(got.captured_ms, 2000);
     assert_string_equal(got.record, "{\"consent\":\"caf\xc3\xa9\"}");
     assert_string_equal(got.signature, "ab01");
+    assert_null(got.record_sha256);
     assert_string_equal(got.key_id, "cp-ed25519-0001");
     assert_int_equal(got.revoked_ms, 0);
     assert_null(got.revocation_id);
@@ -1679,6 +1685,8 @@ test_store__consents_insert_list_revoke(void **state)
     assert_string_equal(items[2].id, "cst_1");
     assert_string_equal(items[3].id, "cst_5");
     assert_true(items[0].valid);
+    assert_string_equal(items[0].record_sha256, RECORD_SHA256);
+    assert_null(items[1].record_sha256);
     assert_int_equal(OPS->consent_list(conn, t1, Q, &ar, &items, &n), CP_QS_ONE);
     assert_int_equal(n, 1);
     assert_string_equal(items[0].id, "cst_4");

@@ -235,6 +235,10 @@ static const char m010_counts_without_triggers[] =
     "COMMENT ON TABLE schema_migrations IS 'Versions match SQLite''s; 8 and 10 change "
     "nothing here (SQLite''s call_counts).';\n";
 
+/* Each consent's record hash, stored when it is captured (SQLite's migration 11 says why). */
+static const char m011_consent_record_sha256[] =
+    "ALTER TABLE consents ADD COLUMN record_sha256 TEXT;\n";
+
 const struct cp_pg_migration cp_pg_migrations[] = {
     {1, "foundation: tenants, api keys, idempotency", m001_foundation},
     {2, "calls", m002_calls},
@@ -246,6 +250,7 @@ const struct cp_pg_migration cp_pg_migrations[] = {
     {8, "call counts per list filter (none on PostgreSQL)", m008_list_counts},
     {9, "the transparency log's integration lease", m009_log_lease},
     {10, "call counts kept by the store (none on PostgreSQL)", m010_counts_without_triggers},
+    {11, "consent record hashes", m011_consent_record_sha256},
 };
 
 const int cp_pg_n_migrations = (int)(sizeof(cp_pg_migrations) / sizeof(cp_pg_migrations[0]));

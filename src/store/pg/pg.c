@@ -141,7 +141,7 @@ enum stmt_id {
 
 #define CONSENT_COLS                                                                               \
     "tenant_id, id, phone, calling_entity, type, scope, valid, captured_at, record, signature, "   \
-    "key_id, revoked_at, revocation_id, created_at"
+    "key_id, revoked_at, revocation_id, created_at, record_sha256"
 
 #define BUNDLE_COLS                                                                                \
     "id, tenant_id, call_id, bytes, signature, key_id, leaf_index, score, retention_until, "       \
@@ -216,8 +216,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_REC_LIST] = "SELECT " REC_COLS " FROM recordings WHERE tenant_id = $1 AND call_id = $2 "
                     "ORDER BY created_at, recording_id",
     [ST_CONSENT_INSERT] = "INSERT INTO consents(tenant_id, id, phone, calling_entity, type, scope, "
-                          "valid, captured_at, record, signature, key_id, created_at) VALUES "
-                          "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
+                          "valid, captured_at, record, signature, key_id, created_at, "
+                          "record_sha256) VALUES "
+                          "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
                           "ON CONFLICT DO NOTHING",
     [ST_CONSENT_GET] = "SELECT " CONSENT_COLS " FROM consents WHERE tenant_id = $1 AND id = $2",
     [ST_CONSENT_LIST] = "SELECT " CONSENT_COLS " FROM consents WHERE tenant_id = $1 AND phone = $2 "
@@ -1552,6 +1553,7 @@ read_consent(const PGresult *r, int row, struct cp_arena *a, struct cp_consent *
     x->revoked_ms = col_int(r, row, 11, 0);
     x->revocation_id = col_text(r, row, 12, a);
     x->created_ms = col_int(r, row, 13, 0);
+    x->record_sha256 = col_text(r, row, 14, a);
 }
 
 static enum cp_qs
@@ -1570,6 +1572,7 @@ pg_consent_insert(struct cp_store_conn *cc, const struct cp_consent *x)
     p_text(&p, x->signature);
     p_text(&p, x->key_id);
     p_int(&p, x->created_ms);
+    p_text(&p, x->record_sha256);
     return run_change(pg(cc), ST_CONSENT_INSERT, &p, "consent insert");
 }
 

@@ -367,6 +367,12 @@ static const char m010_counts_without_triggers[] = "DROP TRIGGER call_counts_ins
                                                    "DROP TRIGGER call_counts_delete;\n"
                                                    "DROP TRIGGER call_counts_update;\n";
 
+/* Each consent's record hash, stored when it is captured: a seal names every consent it used
+ * with the SHA-256 of its record, and hashed each one again on the store's writer thread. Rows
+ * stored before keep NULL (the seal hashes those). */
+static const char m011_consent_record_sha256[] =
+    "ALTER TABLE consents ADD COLUMN record_sha256 TEXT;\n";
+
 const struct cp_sqlite_migration cp_sqlite_migrations[] = {
     {1, "foundation: tenants, api keys, idempotency", m001_foundation},
     {2, "calls", m002_calls},
@@ -378,6 +384,7 @@ const struct cp_sqlite_migration cp_sqlite_migrations[] = {
     {8, "call counts per list filter", m008_list_counts},
     {9, "the transparency log's integration lease (none on SQLite)", m009_log_lease},
     {10, "call counts kept by the store, not by triggers", m010_counts_without_triggers},
+    {11, "consent record hashes", m011_consent_record_sha256},
 };
 
 const int cp_sqlite_n_migrations =

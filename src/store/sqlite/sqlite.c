@@ -148,7 +148,7 @@ static const signed char CC_COLUMN[CALL_NCOLS] = {
 
 #define CONSENT_COLS                                                                               \
     "tenant_id, id, phone, calling_entity, type, scope, valid, captured_at, record, signature, "   \
-    "key_id, revoked_at, revocation_id, created_at"
+    "key_id, revoked_at, revocation_id, created_at, record_sha256"
 
 #define BUNDLE_COLS                                                                                \
     "id, tenant_id, call_id, bytes, signature, key_id, leaf_index, score, retention_until, "       \
@@ -225,8 +225,9 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_REC_LIST] = "SELECT " REC_COLS " FROM recordings WHERE tenant_id = ?1 AND call_id = ?2 "
                     "ORDER BY created_at, recording_id",
     [ST_CONSENT_INSERT] = "INSERT INTO consents(tenant_id, id, phone, calling_entity, type, scope, "
-                          "valid, captured_at, record, signature, key_id, created_at) VALUES "
-                          "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+                          "valid, captured_at, record, signature, key_id, created_at, "
+                          "record_sha256) VALUES "
+                          "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
                           "ON CONFLICT DO NOTHING",
     [ST_CONSENT_GET] = "SELECT " CONSENT_COLS " FROM consents WHERE tenant_id = ?1 AND id = ?2",
     [ST_CONSENT_LIST] = "SELECT " CONSENT_COLS " FROM consents WHERE tenant_id = ?1 AND phone = ?2 "
@@ -1743,6 +1744,7 @@ read_consent(sqlite3_stmt *s, struct cp_arena *a, struct cp_consent *c)
     c->revoked_ms = col_int(s, 11, 0);
     c->revocation_id = col_text(s, 12, a);
     c->created_ms = col_int(s, 13, 0);
+    c->record_sha256 = col_text(s, 14, a);
 }
 
 static enum cp_qs
@@ -1764,6 +1766,7 @@ sq_consent_insert(struct cp_store_conn *cc, const struct cp_consent *x)
     sqlite3_bind_text(s, 10, x->signature, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 11, x->key_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 12, x->created_ms);
+    sqlite3_bind_text(s, 13, x->record_sha256, -1, SQLITE_STATIC); /* NULL binds NULL */
     return exec_change(c, s, "consent insert");
 }
 
