@@ -26,7 +26,8 @@ const char *cp_check_consent_id(const char *s);
 
 /*
  * Canonicalize record (a cJSON object the caller built; its "key_id" member is added here) and
- * sign it: fills c->record, c->signature and c->key_id (arena copies). False + *err if the
+ * sign it: fills c->record, c->signature, c->key_id and c->record_sha256 (the record's SHA-256
+ * in hex, stored with it) (arena copies). False + *err if the
  * record cannot be canonicalized (a bug: records hold only strings, integers, booleans).
  */
 bool cp_consent_seal(struct cp_req *req, cJSON *record, struct cp_consent *c, struct cp_error *err);

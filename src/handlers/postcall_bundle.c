@@ -92,7 +92,7 @@ consent_refs(struct cp_cw *w, const char *name, const struct cp_compliance_conse
         /* Stored at capture since schema 11; an older row's is computed here. */
         char hex[65];
         const char *stored = rows[i].record_sha256;
-        if (stored == NULL || strlen(stored) != 64) {
+        if (stored == NULL || CP_BUG(strlen(stored) != 2 * sizeof(struct cp_sha256))) {
             struct cp_sha256 h;
             cp_crypto_sha256(rows[i].record, strlen(rows[i].record), &h);
             cp_hex_encode(h.b, sizeof(h.b), hex);

@@ -199,19 +199,23 @@ test_walbuf__spilled_transaction_commits(void **state)
     sqlite3_close(w);
 }
 
-/* Rolled back work, whole or to a savepoint, is never seen; what follows commits. */
+/* Rolled back work, whole or to a savepoint, is never seen; what follows commits. A cache of
+ * 10 pages makes each transaction write frames before it ends, so there is something of it in
+ * the WAL (and in the VFS's buffer) to roll back. */
 static void
 test_walbuf__rollbacks_leave_nothing(void **state)
 {
     (void)state;
     sqlite3 *w = open_conn(true);
     sqlite3 *r = open_conn(false);
+    exec_ok(w, "PRAGMA cache_size=10; PRAGMA cache_spill=10");
     exec_ok(w, "CREATE TABLE t(id INTEGER PRIMARY KEY, b BLOB NOT NULL)");
     exec_ok(w, "BEGIN IMMEDIATE");
     insert_rows(w, 0, 300, 1000);
     assert_rows(r, 0, 1000);
     exec_ok(w, "ROLLBACK");
     assert_rows(r, 0, 1000);
+    assert_rows(w, 0, 1000);
 
     exec_ok(w, "BEGIN IMMEDIATE");
     insert_rows(w, 0, 100, 1000);
@@ -224,6 +228,41 @@ test_walbuf__rollbacks_leave_nothing(void **state)
     assert_integrity(r);
     sqlite3_close(r);
     sqlite3_close(w);
+}
+
+/* A rolled-back transaction's frames must never reach the file after its write lock is gone:
+ * another writer (the log integrator's connection, the keys command, any SQLite client) has by
+ * then put its own committed frames at the same offsets. Here the first connection spills,
+ * rolls back, another commits, and the first then reads; the committed rows must be intact. */
+static void
+test_walbuf__rolled_back_frames_never_overwrite_a_later_commit(void **state)
+{
+    (void)state;
+    sqlite3 *w = open_conn(true);
+    exec_ok(w, "PRAGMA cache_size=10; PRAGMA cache_spill=10");
+    exec_ok(w, "CREATE TABLE t(id INTEGER PRIMARY KEY, b BLOB NOT NULL)");
+    exec_ok(w, "BEGIN IMMEDIATE");
+    insert_rows(w, 0, 20, 1000);
+    exec_ok(w, "COMMIT");
+    exec_ok(w, "PRAGMA wal_checkpoint(TRUNCATE)"); /* undoing will read nothing from the WAL */
+    exec_ok(w, "BEGIN IMMEDIATE");
+    exec_ok(w, "DELETE FROM t");
+    insert_rows(w, 1000, 1300, 900); /* other rows, other bytes: spilled, then undone */
+    exec_ok(w, "ROLLBACK");
+
+    for (int other = 0; other < 2; other++) { /* another process's VFS, then ours */
+        sqlite3 *x = open_conn(other == 1);
+        exec_ok(x, "BEGIN IMMEDIATE");
+        insert_rows(x, 20 + 400 * other, 20 + 400 * (other + 1), 1000);
+        exec_ok(x, "COMMIT");
+        sqlite3_close(x);
+        assert_rows(w, 20 + 400 * (other + 1), 1000); /* the first connection reads */
+    }
+    sqlite3_close(w);
+    sqlite3 *r = open_conn(false);
+    assert_rows(r, 820, 1000);
+    assert_integrity(r);
+    sqlite3_close(r);
 }
 
 /* The VFS's reason to be: 600 pages committed in far fewer writes than the two per page SQLite
@@ -300,6 +339,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_walbuf__commits_read_back_without_it, setup, teardown),
         cmocka_unit_test_setup_teardown(test_walbuf__spilled_transaction_commits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_walbuf__rollbacks_leave_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_walbuf__rolled_back_frames_never_overwrite_a_later_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_walbuf__commit_is_few_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_walbuf__failed_write_fails_the_commit, setup,
                                         teardown),

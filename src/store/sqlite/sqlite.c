@@ -559,6 +559,8 @@ static void
 configure_sqlite(void)
 {
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    /* Registration only fails without memory (SQLite's mutex or a NULL default VFS); a
+     * pthread_once cannot return an error to sq_open, so that ends the process. */
     int rc = cp_sqlite_walbuf_register();
     if (rc != SQLITE_OK)
         cp_die("sqlite: cannot register the %s VFS: %s", CP_SQLITE_WALBUF_VFS, sqlite3_errstr(rc));

@@ -16,12 +16,20 @@
  * xSync flushes first. The connection that wrote reads its own frames through this file, which
  * flushes before any read. A crash loses what was buffered, exactly like what the kernel had not
  * yet written: an unsynced commit was never acknowledged, and WAL recovery stops at the first
- * frame whose checksum does not match. A failed flush reports an I/O error to SQLite, which
- * rolls the transaction back, and drops the buffer.
+ * frame whose checksum does not match. A failed write is reported to SQLite and the buffer kept,
+ * so a later write of it keeps the frames in order (never a hole in the WAL).
  *
- * Every other file (the database, its shared memory, temporary files) and every other method go
- * straight to the wrapped VFS.
+ * A transaction that wrote frames early (SQLite spills pages when its cache fills) and is then
+ * rolled back may leave frames in the buffer that SQLite will never write again; once its WAL
+ * write lock is released, another connection puts its own committed frames at those offsets,
+ * and writing the stale ones later would overwrite them. So the buffer is written while the
+ * lock is still held: the database file of the same connection, whose shared-memory lock calls
+ * take and release that lock, flushes its WAL's buffer before releasing it.
+ *
+ * Every other file (temporary files, journals) and every other method go straight to the
+ * wrapped VFS.
  */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -38,14 +46,27 @@
  */
 #define WALBUF_CAP_BYTES ((size_t)120 << 10)
 
+/* The shared-memory lock that is the WAL's write lock (SQLite's WAL_WRITE_LOCK, wal.c). */
+#define WAL_WRITE_LOCK_OFFSET 0
+
 struct wb_file {
     sqlite3_file base;  /* methods: wb_methods */
     sqlite3_file *real; /* the wrapped VFS's file, allocated right after this struct */
-    bool wal;
+    bool wal;           /* a WAL file: its writes are gathered */
     unsigned char *buf; /* malloc'd on the first buffered write, WALBUF_CAP_BYTES */
     size_t len;         /* bytes held, to go at offset off */
     sqlite3_int64 off;
+    /* A main database file: its name as SQLite passed it (the connection's own copy, which its
+     * WAL's name points into), its WAL while open, and the next open database file. */
+    const char *name;
+    struct wb_file *wal_file;
+    struct wb_file *next_db;
+    struct wb_file *db_file; /* a WAL file: its connection's database file */
 };
+
+/* The open main database files, for a WAL file to find its own when it is opened. */
+static pthread_mutex_t dbs_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct wb_file *dbs;
 
 static sqlite3_io_methods wb_methods;
 
@@ -55,27 +76,51 @@ wbf(sqlite3_file *f)
     return (struct wb_file *)f;
 }
 
-/* Write what is held: SQLITE_OK, or the wrapped write's error (the buffer is dropped either way:
- * SQLite rolls the transaction back on an I/O error and writes its frames again). */
+/* Write what is held: SQLITE_OK, or the wrapped write's error with the bytes still held (a
+ * later flush writes them, in order). */
 static int
 flush(struct wb_file *f)
 {
     if (f->len == 0)
         return SQLITE_OK;
     int rc = f->real->pMethods->xWrite(f->real, f->buf, (int)f->len, f->off);
-    f->len = 0;
+    if (rc == SQLITE_OK)
+        f->len = 0;
     return rc;
+}
+
+/* Write what is held, or forget it if that fails: for when nothing can be reported any more
+ * (the write lock is being released, the file closed). Frames not written then belong to no
+ * commit: a commit's sync has flushed its own. */
+static void
+flush_or_drop(struct wb_file *f)
+{
+    (void)flush(f);
+    f->len = 0;
 }
 
 static int
 wb_close(sqlite3_file *file)
 {
     struct wb_file *f = wbf(file);
-    int rc = flush(f);
-    int rc2 = f->real->pMethods ? f->real->pMethods->xClose(f->real) : SQLITE_OK;
+    if (f->wal) {
+        flush_or_drop(f);
+        if (f->db_file != NULL)
+            f->db_file->wal_file = NULL;
+    } else if (f->name != NULL) {
+        pthread_mutex_lock(&dbs_lock);
+        struct wb_file **p = &dbs;
+        while (*p != f)
+            p = &(*p)->next_db;
+        *p = f->next_db;
+        pthread_mutex_unlock(&dbs_lock);
+        if (f->wal_file != NULL)
+            f->wal_file->db_file = NULL;
+    }
+    int rc = f->real->pMethods->xClose(f->real);
     free(f->buf);
     f->buf = NULL;
-    return rc != SQLITE_OK ? rc : rc2;
+    return rc;
 }
 
 static int
@@ -195,13 +240,18 @@ wb_shm_map(sqlite3_file *file, int region, int size, int extend, void volatile *
     return r->pMethods->xShmMap(r, region, size, extend, out);
 }
 
+/* Called on the database file; releasing the WAL's write lock first writes the WAL's buffer
+ * (the file comment says why). */
 static int
 wb_shm_lock(sqlite3_file *file, int offset, int n, int flags)
 {
-    sqlite3_file *r = wbf(file)->real;
-    if (r->pMethods->iVersion < 2)
+    struct wb_file *f = wbf(file);
+    if (f->real->pMethods->iVersion < 2)
         return SQLITE_IOERR_SHMLOCK;
-    return r->pMethods->xShmLock(r, offset, n, flags);
+    if (f->wal_file != NULL && offset == WAL_WRITE_LOCK_OFFSET && (flags & SQLITE_SHM_UNLOCK) &&
+        (flags & SQLITE_SHM_EXCLUSIVE))
+        flush_or_drop(f->wal_file);
+    return f->real->pMethods->xShmLock(f->real, offset, n, flags);
 }
 
 static void
@@ -242,7 +292,7 @@ wb_unfetch(sqlite3_file *file, sqlite3_int64 off, void *p)
 }
 
 static sqlite3_io_methods wb_methods = {
-    .iVersion = 3,
+    .iVersion = 3, /* the default unix VFS's files are version 3; older ones are handled above */
     .xClose = wb_close,
     .xRead = wb_read,
     .xWrite = wb_write,
@@ -284,6 +334,28 @@ wb_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int flags, int *
     }
     f->wal = (flags & SQLITE_OPEN_WAL) != 0;
     f->base.pMethods = &wb_methods;
+    if (f->wal) {
+        /* Its name lies in the same block as its database's (sqlite3_filename_database). */
+        const char *db_name = sqlite3_filename_database(name);
+        pthread_mutex_lock(&dbs_lock);
+        for (struct wb_file *d = dbs; d != NULL; d = d->next_db)
+            if (d->name == db_name) {
+                d->wal_file = f;
+                f->db_file = d;
+                break;
+            }
+        pthread_mutex_unlock(&dbs_lock);
+        /* Cannot happen (a WAL is opened by its database's pager); if it did, its writes would
+         * go straight to the file, which is always safe. */
+        if (CP_BUG(f->db_file == NULL))
+            f->wal = false;
+    } else if ((flags & SQLITE_OPEN_MAIN_DB) && name != NULL) {
+        f->name = name;
+        pthread_mutex_lock(&dbs_lock);
+        f->next_db = dbs;
+        dbs = f;
+        pthread_mutex_unlock(&dbs_lock);
+    }
     return SQLITE_OK;
 }
 
@@ -361,7 +433,7 @@ wb_current_time_int64(sqlite3_vfs *vfs, sqlite3_int64 *out)
         return p->xCurrentTimeInt64(p, out);
     double days = 0;
     int rc = p->xCurrentTime(p, &days);
-    *out = (sqlite3_int64)(days * 86400000.0);
+    *out = (sqlite3_int64)(days * 86400000.0); /* Julian days to milliseconds */
     return rc;
 }
 
