@@ -20,10 +20,22 @@ ceiling() {
         NF { n++; r += $3; a += $4; b += $5; rates[n] = $3 }
         END { if (n) printf "0 0 %f %f %f 0 0 0 0 0 0 0 %s %s\n", r / n, a / n, b / n, rates[1], (n > 1 ? rates[2] : "") }'
 }
+# stolen NAME...: the largest share of CPU time the hypervisor took during these runs (0 if none
+# was recorded).
+stolen() {
+    m=0
+    for n in "$@"; do
+        [ -s "$res/steal.$n" ] && m=$(awk -v a="$m" '{ print ($1 > a ? $1 : a) }' "$res/steal.$n")
+    done
+    echo "$m"
+}
+# A run in which the hypervisor took this share of the machine's CPU or more does not measure
+# callproof or nginx: the row says so instead of met or missed.
+STEAL_UNSTEADY=10
 # row NAME NGINX_NAME LABEL STORE TARGET_RATIO P99_TARGET_MS
 row() {
     [ -s "$res/r.$1" ] || return 0
-    awk -v label="$3" -v store="$4" -v target="$5" -v p99t="$6" -v cpu="$(cat "$res/cpu.$1" 2>/dev/null || echo '- -')" -v ng="$(ceiling "$2")" '
+    awk -v label="$3" -v store="$4" -v target="$5" -v p99t="$6" -v cpu="$(cat "$res/cpu.$1" 2>/dev/null || echo '- -')" -v ng="$(ceiling "$2")" -v steal="$(stolen "$1" "$2" "$2.after")" -v unsteady="$STEAL_UNSTEADY" '
         function c(x,  n, s) { n = sprintf("%d", x); s = ""; while (length(n) > 3) { s = "," substr(n, length(n) - 2) s; n = substr(n, 1, length(n) - 3) } return n s }
         BEGIN { split(ng, f, " "); nr = f[3]; n50 = f[4]; n99 = f[5]; nrs = f[14] != "" ? sprintf(" (%s, %s)", c(f[13]), c(f[14])) : "" }
         FNR == 1 { r = $3; p50 = $4; p99 = $5; err = $7 + $8 + $9 + $10 + $11; req = $1 }
@@ -35,7 +47,8 @@ row() {
             split(cpu, cu, " ")
             printf "| %s | %s | %s%s | %.2f / %.2f | %s | %.2f / %.2f | **%.*f%%** | %s | %s | %s%s | %s |\n",
                 label, store, c(nr), nrs, n50, n99, (r >= 100 ? c(r) : sprintf("%.1f", r)), p50, p99,
-                (ratio >= 0.01 ? 1 : 2), 100 * ratio, tgt, (ok ? "met" : "**missed**"),
+                (ratio >= 0.01 ? 1 : 2), 100 * ratio, tgt,
+                (steal + 0 >= unsteady + 0 ? sprintf("unsteady: %s%% of the CPU stolen", steal) : (ok ? "met" : "**missed**")),
                 c(req), (err ? " (" c(err) " errors)" : ""), cu[1] " cores, " cu[2] "% idle"
         }' "$res/r.$1"
 }
@@ -80,7 +93,7 @@ row() {
     echo
     # shellcheck disable=SC2012 # names are ours, no spaces: in the order the runs happened
     stolen=$(cd "$res" && ls -tr steal.* 2>/dev/null | while read -r f; do printf '%s %s%%, ' "${f#steal.}" "$(cat "$f")"; done)
-    [ -z "$stolen" ] || { echo "**CPU stolen by the hypervisor** (the share of the machine's CPU time given to other guests during each run, from /proc/stat; a shared VM's ceiling and callproof's rate both fall with it): ${stolen%, }."; echo; }
+    [ -z "$stolen" ] || { echo "**CPU stolen by the hypervisor** (the share of the machine's CPU time given to other guests during each run, from /proc/stat; a shared VM's ceiling and callproof's rate both fall with it; a row with a run at ${STEAL_UNSTEADY}% or more says \"unsteady\" instead of met or missed): ${stolen%, }."; echo; }
     for st in A B C; do
         [ -s "$res/rss.$st" ] && echo "$st $(cat "$res/rss.$st") $(cat "$res/peak.$st")"
     done | awk '
