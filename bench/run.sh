@@ -143,6 +143,10 @@ idle_ticks() { awk '/^cpu / { print $5 + $6 }' /proc/stat; }
 # all_ticks: the machine's CPU time so far and the part of it the hypervisor gave to others
 # ("steal"): on a shared VM a run's ceiling and rate both move with it.
 all_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $9 }' /proc/stat; }
+# steal_since "ALL_TICKS_BEFORE" NAME: the stolen share since then, in percent, to $res/steal.NAME.
+steal_since() {
+    echo "$1 $(all_ticks)" | awk '{ t = $3 - $1; printf "%.1f\n", (t > 0 ? 100 * ($4 - $2) / t : 0) }' >"$res/steal.$2"
+}
 # drain: wait (at most 120 s) until callproof ($pid) has been idle for a second. Requests that
 # wrk left in flight (a slow list keeps the server busy long after wrk stops) must not spill
 # into the next workload.
@@ -172,7 +176,7 @@ measure() {
     fi
     a0=$(all_ticks)
     run "$1" "$SECS" "$2" "$3"
-    echo "$a0 $(all_ticks)" | awk '{ t = $3 - $1; printf "%.1f\n", (t > 0 ? 100 * ($4 - $2) / t : 0) }' >"$res/steal.$1"
+    steal_since "$a0" "$1"
     if [ -n "${4:-}" ]; then
         c1=$(ticks "$pid"); i1=$(idle_ticks); t1=$(date +%s%N)
         awk -v c="$((c1 - c0))" -v i="$((i1 - i0))" -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" \
@@ -326,10 +330,12 @@ measure2() {
     run warm "$WARM" "$2" "$base2" 1
     pid=$pid1 && drain && pid=$pid2 && drain
     c0=$(($(ticks "$pid1") + $(ticks "$pid2"))); i0=$(idle_ticks); t0=$(date +%s%N)
+    a0=$(all_ticks)
     run "$1.i1" "$SECS" "$2" "$base1" $((CONNS / 2)) &
     w1=$!
     run "$1.i2" "$SECS" "$2" "$base2" $((CONNS - CONNS / 2))
     wait "$w1"
+    steal_since "$a0" "$1"
     c1=$(($(ticks "$pid1") + $(ticks "$pid2"))); i1=$(idle_ticks); t1=$(date +%s%N)
     awk -v c="$((c1 - c0))" -v i="$((i1 - i0))" -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" \
         -v n="$cores" 'BEGIN { s = t / 1e9; printf "%.2f %.0f\n", c / hz / s, 100 * i / hz / s / n }' \
