@@ -57,6 +57,14 @@ cp_crypto_sha256(const void *data, size_t n, struct cp_sha256 *out)
 }
 
 void
+cp_crypto_sha256_hex(const void *data, size_t n, char out[65])
+{
+    struct cp_sha256 h;
+    cp_crypto_sha256(data, n, &h);
+    cp_hex_encode(h.b, sizeof(h.b), out);
+}
+
+void
 cp_crypto_sha256_init(struct cp_sha256_ctx *ctx)
 {
     crypto_hash_sha256_init((crypto_hash_sha256_state *)(void *)ctx->opaque);

@@ -58,6 +58,8 @@ void cp_crypto_random(void *buf, size_t n);
 void cp_crypto_random_id(void *buf, size_t n);
 /* SHA-256 of data[0..n). */
 void cp_crypto_sha256(const void *data, size_t n, struct cp_sha256 *out);
+/* The same, as 64 lowercase hex digits and a NUL into out. */
+void cp_crypto_sha256_hex(const void *data, size_t n, char out[65]);
 void cp_crypto_sha256_init(struct cp_sha256_ctx *ctx);
 void cp_crypto_sha256_update(struct cp_sha256_ctx *ctx, const void *data, size_t n);
 void cp_crypto_sha256_final(struct cp_sha256_ctx *ctx, struct cp_sha256 *out);

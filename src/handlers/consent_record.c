@@ -51,11 +51,9 @@ cp_consent_seal(struct cp_req *req, cJSON *record, struct cp_consent *c, struct 
     cp_hex_encode(sig.b, sizeof(sig.b), hex);
     c->record = cp_arena_strndup(&req->arena, b.data + prefix, b.len - prefix);
     c->signature = cp_arena_strdup(&req->arena, hex);
-    struct cp_sha256 h;
-    cp_crypto_sha256(b.data + prefix, b.len - prefix, &h);
-    char *h_hex = cp_arena_alloc(&req->arena, 2 * sizeof(h.b) + 1);
-    cp_hex_encode(h.b, sizeof(h.b), h_hex);
-    c->record_sha256 = h_hex;
+    char *record_hex = cp_arena_alloc(&req->arena, 65);
+    cp_crypto_sha256_hex(b.data + prefix, b.len - prefix, record_hex);
+    c->record_sha256 = record_hex;
     c->key_id = signer->key_id;
     cp_buf_free(&b);
     return true;

@@ -24,10 +24,8 @@ void
 cp_evidence_leaf(const char *bundle_bytes, const char *signature_hex, struct cp_buf *out_leaf,
                  struct cp_sha256 *out_leaf_hash)
 {
-    struct cp_sha256 h;
-    cp_crypto_sha256(bundle_bytes, strlen(bundle_bytes), &h);
     char hex[65];
-    cp_hex_encode(h.b, sizeof(h.b), hex);
+    cp_crypto_sha256_hex(bundle_bytes, strlen(bundle_bytes), hex);
     cp_buf_puts(out_leaf, CP_LEAF_DOMAIN);
     cp_buf_puts(out_leaf, hex);
     cp_buf_putc(out_leaf, '\n');

@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "core/util.h"
+#include "crypto/crypto.h"
 #include "domain/call.h"
 #include "domain/civil.h"
 #include "domain/compliance.h"
@@ -457,7 +458,7 @@ cp_h_post_call(struct cp_req *req, struct cp_reply *rep)
     }
     p->n_disclosures = nd;
     if (p->transcript != NULL) /* off the writer thread: it depends on the request alone */
-        cp_postcall_transcript_sha256(p->transcript, p->transcript_sha256);
+        cp_crypto_sha256_hex(p->transcript, strlen(p->transcript), p->transcript_sha256);
     uint8_t rnd[16];
     cp_crypto_random_id(rnd, sizeof(rnd));
     char hex[33];

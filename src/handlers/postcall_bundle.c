@@ -93,9 +93,7 @@ consent_refs(struct cp_cw *w, const char *name, const struct cp_compliance_conse
         char hex[65];
         const char *stored = rows[i].record_sha256;
         if (stored == NULL || CP_BUG(strlen(stored) != 2 * sizeof(struct cp_sha256))) {
-            struct cp_sha256 h;
-            cp_crypto_sha256(rows[i].record, strlen(rows[i].record), &h);
-            cp_hex_encode(h.b, sizeof(h.b), hex);
+            cp_crypto_sha256_hex(rows[i].record, strlen(rows[i].record), hex);
             stored = hex;
         }
         str_member(w, "record_sha256", stored);
@@ -180,14 +178,6 @@ parameters(struct cp_cw *w, const struct cp_compliance_params *p)
     cp_cw_name(w, "speech_words_per_minute");
     cp_cw_int(w, p->speech_words_per_minute);
     cp_cw_obj_end(w);
-}
-
-void
-cp_postcall_transcript_sha256(const char *transcript, char out[65])
-{
-    struct cp_sha256 h;
-    cp_crypto_sha256(transcript, strlen(transcript), &h);
-    cp_hex_encode(h.b, sizeof(h.b), out);
 }
 
 bool

@@ -21,7 +21,8 @@ struct cp_seal_view {
     const char *bundle_id, *tenant, *key_id;
     const struct cp_call *call; /* as upserted: its server id and times */
     const char *call_id, *phone, *entity, *calling_number, *outcome, *audio_url, *transcript;
-    const char *transcript_sha256; /* hex SHA-256 of transcript (cp_postcall_transcript_sha256) */
+    const char *transcript_sha256; /* hex SHA-256 of transcript (cp_crypto_sha256_hex), taken
+                                    * by the handler before the sealing transaction */
     const struct cp_compliance_disclosure *disclosures;
     size_t n_disclosures;
     const struct cp_compliance_consent *used, *captured;
@@ -35,10 +36,6 @@ struct cp_seal_view {
     int64_t sealed_ms, retention_ms;
     const char *supersedes; /* or NULL */
 };
-
-/* The hex SHA-256 the bundle states for a transcript (65 bytes with the NUL). Request data
- * alone: the handler computes it before the sealing transaction. */
-void cp_postcall_transcript_sha256(const char *transcript, char out[65]);
 
 /* Append the bundle's canonical bytes (RFC 8785) to out. false (*err set) on data that cannot
  * be signed: invalid UTF-8. */

@@ -114,7 +114,7 @@ test_postcall_bundle__every_part_present(void **state)
     v.transcript = "Agent: Hi, I'm an AI assistant calling from Acme.\n"
                    "Customer: \"Stop\" \\ caf\xc3\xa9 \xe2\x80\xa8 \xf0\x9f\x93\x9e\ttab\x01\x1f";
     static char sha[65];
-    cp_postcall_transcript_sha256(v.transcript, sha);
+    cp_crypto_sha256_hex(v.transcript, strlen(v.transcript), sha);
     v.transcript_sha256 = sha;
     static struct cp_compliance_disclosure dis[] = {
         {.type = "ai_identity", .at_seconds = 1, .text = "I'm an AI assistant"},
@@ -259,10 +259,8 @@ test_postcall_bundle__consent_record_hash_stored_or_computed(void **state)
     const cJSON *h1 = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(arr, 1), "record_sha256");
     assert_true(cJSON_IsString(h0) && cJSON_IsString(h1));
     assert_string_equal(h0->valuestring, stored);
-    struct cp_sha256 h;
-    cp_crypto_sha256(rows[1].record, strlen(rows[1].record), &h);
     char hex[65];
-    cp_hex_encode(h.b, sizeof(h.b), hex);
+    cp_crypto_sha256_hex(rows[1].record, strlen(rows[1].record), hex);
     assert_string_equal(h1->valuestring, hex);
     cJSON_Delete(b);
     cp_buf_free(&out);
