@@ -100,6 +100,19 @@ cp_arena_alloc(struct cp_arena *a, size_t n)
     return p;
 }
 
+bool
+cp_arena_contains(const struct cp_arena *a, const void *p)
+{
+    CP_ASSERT(a != NULL);
+    uintptr_t x = (uintptr_t)p;
+    for (const struct cp_arena_chunk *c = a->head; c != NULL; c = c->next) {
+        uintptr_t lo = (uintptr_t)c->data;
+        if (x >= lo && x < lo + c->used)
+            return true;
+    }
+    return false;
+}
+
 char *
 cp_arena_strndup(struct cp_arena *a, const char *s, size_t n)
 {

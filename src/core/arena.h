@@ -10,6 +10,7 @@
 #define CP_CORE_ARENA_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct cp_arena_chunk;
@@ -39,6 +40,9 @@ char *cp_arena_printf(struct cp_arena *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 char *cp_arena_vprintf(struct cp_arena *a, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
+/* True if p points into memory this arena handed out and has not reset (for assertions and
+ * tests: it walks the chunks). */
+bool cp_arena_contains(const struct cp_arena *a, const void *p);
 /* Call fn(ptr) on reset. Cleanups run in reverse order of registration. */
 void cp_arena_defer(struct cp_arena *a, cp_cleanup_fn fn, void *ptr);
 

@@ -350,12 +350,12 @@ cp_http_finish(struct cp_req *req, struct cp_reply *rep)
     CP_ASSERT(r != NULL);
     if (r->json) {
         struct cp_error err;
-        req->json = cp_json_parse_object(req->body ? req->body : "", req->body_len, &err);
+        req->json =
+            cp_json_parse_object_in(&req->arena, req->body ? req->body : "", req->body_len, &err);
         if (req->json == NULL) {
             cp_reply_error(rep, &err);
             return true;
         }
-        cp_arena_defer(&req->arena, (cp_cleanup_fn)cJSON_Delete, req->json);
     }
     if (req->idem_key == NULL || !req->auth.ok || cp_idem_before(req, rep))
         r->handler(req, rep);

@@ -20,8 +20,74 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/arena.h"
 #include "core/log.h"
 #include "core/util.h"
+
+/*
+ * Where cJSON's memory comes from. A request body's tree lives in the request's arena
+ * (cp_json_parse_object_in): parsing a 1.4 KB call body took ~90 mallocs and as many frees
+ * again in cJSON_Delete, about a fifth of the CPU a create costs outside the writer. Everything
+ * else (records built with cJSON_Create*, trees parsed with cp_json_parse_object) stays on the
+ * heap. Each block carries a tag saying which, so cJSON_Delete on any mix of the two frees
+ * exactly the heap blocks: an item moved between trees can never be freed the wrong way.
+ */
+struct block_tag {
+    uint64_t kind;
+    uint64_t pad; /* keeps the block 16-byte aligned, like malloc's */
+};
+#define TAG_HEAP UINT64_C(0x6370686561700a01)  /* "cpheap" */
+#define TAG_ARENA UINT64_C(0x637061726e610a02) /* "cparna" */
+
+/* Set only for the duration of one cJSON parse on this thread. */
+static _Thread_local struct cp_arena *parse_arena;
+
+static void *
+block_alloc(size_t n)
+{
+    if (n > SIZE_MAX - sizeof(struct block_tag))
+        return NULL;
+    struct block_tag *t;
+    if (parse_arena != NULL) {
+        t = cp_arena_alloc(parse_arena, sizeof(*t) + n);
+        t->kind = TAG_ARENA;
+    } else {
+        t = malloc(sizeof(*t) + n);
+        if (t == NULL)
+            return NULL;
+        t->kind = TAG_HEAP;
+    }
+    return t + 1;
+}
+
+static void
+block_free(void *p)
+{
+    if (p == NULL)
+        return;
+    struct block_tag *t = (struct block_tag *)p - 1;
+    if (t->kind == TAG_ARENA)
+        return; /* the arena's reset takes it */
+    if (CP_BUG(t->kind != TAG_HEAP))
+        return;  /* not one of ours, or freed twice: leak it rather than corrupt the heap */
+    t->kind = 0; /* a second free of the same block is caught, not passed to free() */
+    free(t);
+}
+
+void
+cp_json_hooks_install(void)
+{
+    cJSON_Hooks h = {.malloc_fn = block_alloc, .free_fn = block_free};
+    cJSON_InitHooks(&h);
+}
+
+/* Before main and before any thread: cJSON's hooks are one global, read on every allocation,
+ * and every block must be tagged from the first one on. */
+__attribute__((constructor)) static void
+hooks_at_load(void)
+{
+    cp_json_hooks_install();
+}
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -690,8 +756,8 @@ walk(const cJSON *item, struct trail *t, struct cp_error *err)
     return CP_OK;
 }
 
-cJSON *
-cp_json_parse_object(const char *buf, size_t len, struct cp_error *out_err)
+static cJSON *
+parse_object(const char *buf, size_t len, struct cp_error *out_err)
 {
     CP_ASSERT(buf != NULL || len == 0);
 
@@ -746,6 +812,23 @@ cp_json_parse_object(const char *buf, size_t len, struct cp_error *out_err)
         cJSON_Delete(root);
         return NULL;
     }
+    return root;
+}
+
+cJSON *
+cp_json_parse_object(const char *buf, size_t len, struct cp_error *out_err)
+{
+    return parse_object(buf, len, out_err);
+}
+
+cJSON *
+cp_json_parse_object_in(struct cp_arena *arena, const char *buf, size_t len,
+                        struct cp_error *out_err)
+{
+    CP_ASSERT(arena != NULL && parse_arena == NULL);
+    parse_arena = arena;
+    cJSON *root = parse_object(buf, len, out_err);
+    parse_arena = NULL;
     return root;
 }
 

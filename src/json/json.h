@@ -27,6 +27,8 @@
 
 #include "core/error.h"
 
+struct cp_arena;
+
 #define CP_JSON_MAX_DEPTH 32
 #define CP_JSON_MAX_SAFE_INT 9007199254740992LL /* 2^53 */
 
@@ -48,6 +50,22 @@
  * code is CP_ERR_INTERNAL instead.
  */
 cJSON *cp_json_parse_object(const char *buf, size_t len, struct cp_error *out_err);
+
+/*
+ * The same, with the tree's memory taken from arena (borrowed; must outlive every use of the
+ * tree): nothing to free, the arena's reset takes it. cJSON_Delete on it, or on a tree an item
+ * of it was moved into, is still safe (it frees only heap blocks), but items added to it from
+ * the heap are freed only by a cJSON_Delete. One parse per thread at a time.
+ */
+cJSON *cp_json_parse_object_in(struct cp_arena *arena, const char *buf, size_t len,
+                               struct cp_error *out_err);
+
+/*
+ * Install callproof's cJSON allocation hooks (json.c: each block tagged heap or arena). Done
+ * before main by a constructor; only a test that swapped in its own hooks calls it, to restore
+ * them, and only when no cJSON memory is alive.
+ */
+void cp_json_hooks_install(void);
 
 /*
  * True if s[0..len) is well-formed UTF-8 (RFC 3629: shortest form, no surrogates, <= U+10FFFF).

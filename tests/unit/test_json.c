@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "core/arena.h"
 #include "json/json.h"
 
 /* Parse a copy of s[0..len) that has no NUL terminator after it. */
@@ -606,16 +607,82 @@ test_json__allocation_failure_is_internal_and_leaks_nothing(void **state)
         alloc_countdown = nth;
         struct cp_error err;
         cJSON *root = PARSE(body, &err);
-        cJSON_InitHooks(NULL);
+        cJSON_Delete(root); /* with the hooks that allocated it */
+        cp_json_hooks_install();
         if (root != NULL) {
             succeeded = true;
-            cJSON_Delete(root);
             continue;
         }
         /* Running out of memory is the server's failure, never blamed on the body. */
         assert_int_equal(err.code, CP_ERR_INTERNAL);
     }
     assert_true(succeeded);
+}
+
+/* Every node, key and string of the tree at item lies inside the arena. */
+static void
+assert_tree_in(const struct cp_arena *a, const cJSON *item)
+{
+    for (; item != NULL; item = item->next) {
+        assert_true(cp_arena_contains(a, item));
+        if (item->string != NULL)
+            assert_true(cp_arena_contains(a, item->string));
+        if (item->valuestring != NULL)
+            assert_true(cp_arena_contains(a, item->valuestring));
+        assert_tree_in(a, item->child);
+    }
+}
+
+static void
+test_json__arena_parse_keeps_the_tree_in_the_arena(void **state)
+{
+    (void)state;
+    static const char body[] = "{\"call_id\":\"c-1\",\"costs\":{\"llm\":0.5,\"total\":1.25},"
+                               "\"transcript_objects\":[{\"role\":\"agent\",\"content\":\"Hi\"}],"
+                               "\"metadata\":{\"tags\":[\"vip\",null,true]}}";
+    struct cp_arena a;
+    cp_arena_init(&a);
+    struct cp_error err;
+    cJSON *root = cp_json_parse_object_in(&a, body, sizeof(body) - 1, &err);
+    assert_non_null(root);
+    assert_tree_in(&a, root);
+    const cJSON *llm =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "costs"), "llm");
+    assert_true(cJSON_IsNumber(llm));
+    assert_true(llm->valuedouble == 0.5);
+    assert_string_equal(cJSON_GetObjectItemCaseSensitive(root, "call_id")->valuestring, "c-1");
+
+    /* Heap and arena items mix both ways; cJSON_Delete frees exactly the heap blocks (ASan and
+     * LeakSanitizer check that in `make asan`). */
+    cJSON_AddItemToObject(root, "added", cJSON_CreateString("from the heap"));
+    cJSON *heap = cJSON_CreateObject();
+    cJSON_AddItemToObject(heap, "moved", cJSON_DetachItemFromObject(root, "metadata"));
+    cJSON_Delete(heap);
+    cJSON_Delete(root);
+
+    /* The parses that follow are on the heap again. */
+    cJSON *h = cp_json_parse_object(body, sizeof(body) - 1, &err);
+    assert_non_null(h);
+    assert_false(cp_arena_contains(&a, h));
+    cJSON_Delete(h);
+    cp_arena_reset(&a);
+}
+
+static void
+test_json__arena_parse_errors_are_the_same(void **state)
+{
+    (void)state;
+    struct cp_arena a;
+    cp_arena_init(&a);
+    static const char dup[] = "{\"a\":{\"b\":1,\"b\":2}}";
+    struct cp_error err;
+    assert_null(cp_json_parse_object_in(&a, dup, sizeof(dup) - 1, &err));
+    assert_int_equal(err.code, CP_ERR_INVALID_JSON);
+    assert_string_equal(err.field, "a.b");
+    static const char bad[] = "{\"a\":[1,2,}";
+    assert_null(cp_json_parse_object_in(&a, bad, sizeof(bad) - 1, &err));
+    assert_int_equal(err.code, CP_ERR_INVALID_JSON);
+    cp_arena_reset(&a);
 }
 
 int
@@ -645,6 +712,8 @@ main(void)
         cmocka_unit_test(test_json__trailing_data_rejected),
         cmocka_unit_test(test_json__get_int),
         cmocka_unit_test(test_json__allocation_failure_is_internal_and_leaks_nothing),
+        cmocka_unit_test(test_json__arena_parse_keeps_the_tree_in_the_arena),
+        cmocka_unit_test(test_json__arena_parse_errors_are_the_same),
     };
     return cmocka_run_group_tests_name("json", tests, NULL, NULL);
 }
