@@ -638,11 +638,45 @@ key_ref_cmp(const void *a, const void *b)
 }
 
 /*
+ * Objects of up to DUP_HASH_KEYS members are checked with a hash table on the stack: a call
+ * body's top level has ~25 keys, and sorting them (malloc, qsort, strcmp) was ~10,000
+ * instructions of every create. The hash is not keyed, so colliding keys can be crafted, but
+ * at this size the worst case is 64 * 64 comparisons.
+ */
+#define DUP_HASH_KEYS 64
+#define DUP_HASH_SLOTS 128 /* a power of two, twice DUP_HASH_KEYS */
+
+struct dup_slot {
+    uint32_t hash;
+    const char *key; /* NULL: empty */
+};
+
+static const char *
+duplicate_by_hash(const cJSON *obj)
+{
+    struct dup_slot slot[DUP_HASH_SLOTS];
+    memset(slot, 0, sizeof(slot));
+    for (const cJSON *c = obj->child; c != NULL; c = c->next) {
+        uint32_t h = 2166136261u; /* FNV-1a */
+        for (const unsigned char *p = (const unsigned char *)c->string; *p != '\0'; p++)
+            h = (h ^ *p) * 16777619u;
+        size_t i = h & (DUP_HASH_SLOTS - 1);
+        while (slot[i].key != NULL) {
+            if (slot[i].hash == h && strcmp(slot[i].key, c->string) == 0)
+                return c->string;
+            i = (i + 1) & (DUP_HASH_SLOTS - 1);
+        }
+        slot[i] = (struct dup_slot){h, c->string};
+    }
+    return NULL;
+}
+
+/*
  * The first key of obj that repeats an earlier one, in document order, or NULL. Keys are
  * compared after unescaping ("a" and "\u0061" are the same key), which is how every consumer
- * will see them. Small objects are checked pairwise; large ones are sorted, because a 1 MB
- * body of distinct keys would otherwise cost ~10^10 comparisons. *out_oom is set if the sort
- * could not get memory.
+ * will see them. Small objects are checked pairwise, middling ones with a hash table; large
+ * ones are sorted, because a 1 MB body of distinct (or crafted, colliding) keys would
+ * otherwise cost ~10^10 comparisons. *out_oom is set if the sort could not get memory.
  */
 static const char *
 find_duplicate(const cJSON *obj, bool *out_oom)
@@ -652,7 +686,7 @@ find_duplicate(const cJSON *obj, bool *out_oom)
         n++;
     if (n < 2)
         return NULL;
-    if (n <= 16) {
+    if (n <= 8) {
         for (const cJSON *b = obj->child->next; b != NULL; b = b->next) {
             for (const cJSON *a = obj->child; a != b; a = a->next) {
                 if (strcmp(a->string, b->string) == 0)
@@ -661,6 +695,8 @@ find_duplicate(const cJSON *obj, bool *out_oom)
         }
         return NULL;
     }
+    if (n <= DUP_HASH_KEYS)
+        return duplicate_by_hash(obj);
     struct key_ref *refs = malloc(n * sizeof(*refs));
     if (refs == NULL) {
         *out_oom = true;

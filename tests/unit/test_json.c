@@ -410,30 +410,40 @@ test_json__duplicate_key_nested_names_path(void **state)
     EXPECT_OK("{\"a\":{\"x\":1},\"b\":{\"x\":1},\"c\":[{\"x\":1},{\"x\":2}]}");
 }
 
-/* {"big":{"k0":0, ... "k99":99, <extra> "end":0}}: too many members to compare pairwise. */
+/* {"big":{"k0":0, ... "k<n-1>":n-1, <extra> "end":0}}. */
 static size_t
-big_object(char *buf, size_t cap, const char *extra)
+big_object(char *buf, size_t cap, int n, const char *extra)
 {
     size_t len = (size_t)snprintf(buf, cap, "{\"big\":{");
-    for (int k = 0; k < 100; k++)
+    for (int k = 0; k < n; k++)
         len += (size_t)snprintf(buf + len, cap - len, "\"k%d\":%d,", k, k);
     len += (size_t)snprintf(buf + len, cap - len, "%s\"end\":0}}", extra);
     assert_true(len < cap);
     return len;
 }
 
+/* Every way find_duplicate checks an object (pairwise up to 8 members, a hash table up to 64,
+ * a sort beyond), at and around each boundary. */
 static void
 test_json__duplicate_key_in_large_object(void **state)
 {
     (void)state;
+    static const int sizes[] = {7, 8, 9, 20, 62, 63, 64, 65, 100};
     char buf[4096];
-    size_t len = big_object(buf, sizeof(buf), "");
-    expect_ok_n(buf, len);
-    /* k9 repeats before k1 does, although k1 sorts first: the first repetition is reported. */
-    len = big_object(buf, sizeof(buf), "\"k9\":0,\"k1\":0,");
-    expect_error_n(buf, len, "Duplicate key 'k9' in object at 'big'.", "big.k9");
-    len = big_object(buf, sizeof(buf), "\"end\":0,");
-    expect_error_n(buf, len, "Duplicate key 'end' in object at 'big'.", "big.end");
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        int n = sizes[i];
+        size_t len = big_object(buf, sizeof(buf), n, "");
+        expect_ok_n(buf, len);
+        /* k5 repeats before k1 does, although k1 sorts first: the first repetition is
+         * reported. */
+        len = big_object(buf, sizeof(buf), n, "\"k5\":0,\"k1\":0,");
+        expect_error_n(buf, len, "Duplicate key 'k5' in object at 'big'.", "big.k5");
+        len = big_object(buf, sizeof(buf), n, "\"end\":0,");
+        expect_error_n(buf, len, "Duplicate key 'end' in object at 'big'.", "big.end");
+        /* The same key written two ways. */
+        len = big_object(buf, sizeof(buf), n, "\"k\\u0030\":0,");
+        expect_error_n(buf, len, "Duplicate key 'k0' in object at 'big'.", "big.k0");
+    }
 }
 
 static void
