@@ -88,6 +88,12 @@ cp_crypto_sha256_eq(const struct cp_sha256 *a, const struct cp_sha256 *b)
     return sodium_memcmp(a->b, b->b, sizeof(a->b)) == 0;
 }
 
+bool
+cp_crypto_bytes_eq(const void *a, const void *b, size_t n)
+{
+    return sodium_memcmp(a, b, n) == 0;
+}
+
 void
 cp_crypto_hmac_init(struct cp_hmac_ctx *ctx, const uint8_t *key, size_t key_len)
 {

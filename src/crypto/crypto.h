@@ -81,5 +81,7 @@ void cp_signer_init(struct cp_signer *s, const struct cp_ed25519_seed *seed);
 void cp_crypto_base64(const uint8_t *in, size_t n, char *out, size_t out_size);
 /* Constant-time comparison of two SHA-256 values (time does not depend on where they differ). */
 bool cp_crypto_sha256_eq(const struct cp_sha256 *a, const struct cp_sha256 *b);
+/* Constant-time comparison of n bytes at a and b (time does not depend on where they differ). */
+bool cp_crypto_bytes_eq(const void *a, const void *b, size_t n);
 
 #endif

@@ -51,6 +51,16 @@ bool cp_apikey_parse(const char *token, size_t len, struct cp_key_id *out_id,
 /* The at-rest hash of a key. */
 void cp_apikey_hash(const struct cp_key_id *id, const struct cp_key_secret *secret,
                     struct cp_sha256 *out);
+/*
+ * True if id and secret hash to stored (the hash read from the store for id; all borrowed).
+ * Each thread remembers the last key it verified: when id and secret are byte for byte those
+ * (compared in constant time) and stored is the hash they matched, the SHA-256 is not computed
+ * again. The caller still reads stored from the store on every request, so a revoked or
+ * re-created key is judged on its current row. For an unknown id pass any stored value (the
+ * hash is computed all the same, so timing does not tell which ids exist).
+ */
+bool cp_apikey_verify(const struct cp_key_id *id, const struct cp_key_secret *secret,
+                      const struct cp_sha256 *stored);
 /* True if s is a well-formed key id (16 lowercase hex chars). */
 bool cp_apikey_id_valid(const char *s);
 

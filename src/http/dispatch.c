@@ -180,10 +180,8 @@ authenticate(struct cp_req *req, struct cp_reply *rep)
         cp_reply_store_failure(rep, c, qs, "Could not check the API key");
         return false;
     }
-    /* Hash and compare even for an unknown key id, so timing does not reveal which ids exist. */
-    struct cp_sha256 h_given;
-    cp_apikey_hash(&id, &secret, &h_given);
-    bool match = cp_crypto_sha256_eq(&h_given, &k.row.hash);
+    /* Verified even for an unknown key id, so timing does not reveal which ids exist. */
+    bool match = cp_apikey_verify(&id, &secret, &k.row.hash);
     if (qs == CP_QS_NONE || !match || k.row.revoked_ms != 0) {
         unauthorized(rep, true);
         return false;

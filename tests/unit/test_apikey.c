@@ -118,6 +118,51 @@ test_apikey__scopes(void **state)
     assert_string_equal(cp_scope_name(CP_SCOPE_VOICE_WRITE), "voice:write");
 }
 
+/* A key as the store keeps it: id, secret and the stored hash. */
+struct key {
+    struct cp_key_id id;
+    struct cp_key_secret secret;
+    struct cp_sha256 stored;
+};
+
+static void
+make_key(struct key *k)
+{
+    struct cp_key_token token;
+    cp_apikey_generate(&k->id, &k->secret, &token);
+    cp_apikey_hash(&k->id, &k->secret, &k->stored);
+}
+
+/* The thread's memory of the last verified key never accepts what the hash would refuse: a
+ * different secret, another key, a changed stored hash, an unknown id. */
+static void
+test_apikey__verify_remembers_only_what_it_checked(void **state)
+{
+    (void)state;
+    struct key a, b;
+    make_key(&a);
+    make_key(&b);
+    assert_true(cp_apikey_verify(&a.id, &a.secret, &a.stored));
+    assert_true(cp_apikey_verify(&a.id, &a.secret, &a.stored)); /* remembered */
+
+    struct cp_key_secret wrong = a.secret;
+    wrong.b[CP_KEY_SECRET_BYTES - 1] ^= 1;
+    assert_false(cp_apikey_verify(&a.id, &wrong, &a.stored));
+    assert_true(cp_apikey_verify(&a.id, &a.secret, &a.stored));
+
+    /* The same id and secret under another stored hash (the key re-created, or a row changed
+     * behind our back): judged on the stored hash given, not on memory. */
+    assert_false(cp_apikey_verify(&a.id, &a.secret, &b.stored));
+    struct cp_sha256 zero = {{0}};
+    assert_false(cp_apikey_verify(&a.id, &a.secret, &zero)); /* an unknown id's empty row */
+
+    /* a's secret with b's id, and b's own key, which replaces a in memory. */
+    assert_false(cp_apikey_verify(&b.id, &a.secret, &b.stored));
+    assert_true(cp_apikey_verify(&b.id, &b.secret, &b.stored));
+    assert_false(cp_apikey_verify(&a.id, &a.secret, &b.stored));
+    assert_true(cp_apikey_verify(&a.id, &a.secret, &a.stored));
+}
+
 int
 main(void)
 {
@@ -126,6 +171,7 @@ main(void)
         cmocka_unit_test(test_apikey__parse_is_strict),
         cmocka_unit_test(test_apikey__hash_binds_id_and_secret),
         cmocka_unit_test(test_apikey__scopes),
+        cmocka_unit_test(test_apikey__verify_remembers_only_what_it_checked),
     };
     return cmocka_run_group_tests_name("apikey", tests, NULL, NULL);
 }
