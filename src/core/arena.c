@@ -15,6 +15,30 @@
 #define ARENA_ALIGN 16u
 #define ARENA_CHUNK_DEFAULT (16u * 1024u)
 
+/*
+ * Under AddressSanitizer a chunk starts poisoned and each allocation is unpoisoned alone, with
+ * a poisoned redzone after it: an overflow from one allocation into the next in the same chunk
+ * (two cJSON nodes of a request body, say) is reported like one between two mallocs.
+ */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ARENA_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define ARENA_ASAN 1
+#endif
+#ifdef ARENA_ASAN
+#include <sanitizer/asan_interface.h>
+#define ARENA_REDZONE ARENA_ALIGN
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define ARENA_REDZONE 0u
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 struct cp_arena_chunk {
     struct cp_arena_chunk *next;
     size_t used;
@@ -49,6 +73,7 @@ cp_arena_reset(struct cp_arena *a)
     while (a->head != NULL) {
         struct cp_arena_chunk *c = a->head;
         a->head = c->next;
+        UNPOISON(c->data, c->cap);
         free(c);
     }
 }
@@ -62,6 +87,7 @@ chunk_new(size_t cap)
     c->next = NULL;
     c->used = 0;
     c->cap = cap;
+    POISON(c->data, cap);
     return c;
 }
 
@@ -69,7 +95,7 @@ void *
 cp_arena_alloc(struct cp_arena *a, size_t n)
 {
     CP_ASSERT(a != NULL);
-    size_t need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+    size_t need = (n + ARENA_REDZONE + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
     if (need < n)
         cp_die("arena allocation overflow");
     if (need == 0)
@@ -87,7 +113,8 @@ cp_arena_alloc(struct cp_arena *a, size_t n)
                 big->next = c->next;
                 c->next = big;
             }
-            memset(big->data, 0, need);
+            UNPOISON(big->data, n);
+            memset(big->data, 0, n);
             return big->data;
         }
         c = chunk_new(a->chunk_bytes);
@@ -96,7 +123,8 @@ cp_arena_alloc(struct cp_arena *a, size_t n)
     }
     void *p = c->data + c->used;
     c->used += need;
-    memset(p, 0, need);
+    UNPOISON(p, n);
+    memset(p, 0, n);
     return p;
 }
 

@@ -1,7 +1,9 @@
 /*
  * Per-request memory arena (the h2o/nginx pool idea): many small allocations that all die
- * together when the request ends, plus cleanup callbacks for resources that are not memory
- * (a cJSON tree, a store connection). Nothing allocated here is ever freed by hand.
+ * together when the request ends (the request body's cJSON tree among them: json.h), plus
+ * cleanup callbacks for resources that are not memory (a store connection). Nothing allocated
+ * here is ever freed by hand. In ASan builds every allocation is followed by a poisoned
+ * redzone, so an overflow into the next allocation of the same chunk is reported.
  *
  * Allocation failure is fatal (abort): a server that cannot get a few KiB cannot answer
  * anything useful, and making every caller handle NULL would hide real bugs in noise.

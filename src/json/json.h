@@ -55,7 +55,10 @@ cJSON *cp_json_parse_object(const char *buf, size_t len, struct cp_error *out_er
  * The same, with the tree's memory taken from arena (borrowed; must outlive every use of the
  * tree): nothing to free, the arena's reset takes it. cJSON_Delete on it, or on a tree an item
  * of it was moved into, is still safe (it frees only heap blocks), but items added to it from
- * the heap are freed only by a cJSON_Delete. One parse per thread at a time.
+ * the heap are freed only by a cJSON_Delete, and an item of it must be copied
+ * (cJSON_Duplicate), never moved, into anything that outlives the arena. One difference: when
+ * memory runs out the process aborts (cp_arena_alloc), instead of CP_ERR_INTERNAL. One parse
+ * per thread at a time.
  */
 cJSON *cp_json_parse_object_in(struct cp_arena *arena, const char *buf, size_t len,
                                struct cp_error *out_err);

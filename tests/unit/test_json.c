@@ -28,6 +28,26 @@ parse_n(const char *s, size_t len, struct cp_error *err)
 /* For literals, which may hold NUL bytes: sizeof rather than strlen. */
 #define PARSE(lit, err) parse_n((lit), sizeof(lit) - 1, (err))
 
+/* The same parse into an arena (cp_json_parse_object_in, as the server parses bodies): it
+ * must judge every input exactly as the heap parse does. Returns whether it accepted. */
+static bool
+parse_in_arena_n(const char *s, size_t len, struct cp_error *err)
+{
+    char *copy = malloc(len > 0 ? len : 1);
+    assert_non_null(copy);
+    memcpy(copy, s, len);
+    memset(err, 0, sizeof(*err));
+    struct cp_arena a;
+    cp_arena_init(&a);
+    cJSON *root = cp_json_parse_object_in(&a, copy, len, err);
+    free(copy);
+    bool ok = root != NULL;
+    if (ok)
+        assert_true(cp_arena_contains(&a, root));
+    cp_arena_reset(&a);
+    return ok;
+}
+
 static void
 expect_ok_n(const char *s, size_t len)
 {
@@ -37,10 +57,12 @@ expect_ok_n(const char *s, size_t len)
         fail_msg("rejected %s: %s", s, err.message);
     assert_true(cJSON_IsObject(root));
     cJSON_Delete(root);
+    if (!parse_in_arena_n(s, len, &err))
+        fail_msg("rejected in an arena %s: %s", s, err.message);
 }
 #define EXPECT_OK(lit) expect_ok_n((lit), sizeof(lit) - 1)
 
-/* Expect rejection with exactly this message and field. */
+/* Expect rejection with exactly this message and field, from both parses. */
 static void
 expect_error_n(const char *s, size_t len, const char *message, const char *field)
 {
@@ -50,6 +72,11 @@ expect_error_n(const char *s, size_t len, const char *message, const char *field
         cJSON_Delete(root);
         fail_msg("accepted %s", s);
     }
+    assert_int_equal(err.code, CP_ERR_INVALID_JSON);
+    assert_string_equal(err.message, message);
+    assert_string_equal(err.field, field);
+    if (parse_in_arena_n(s, len, &err))
+        fail_msg("accepted in an arena %s", s);
     assert_int_equal(err.code, CP_ERR_INVALID_JSON);
     assert_string_equal(err.message, message);
     assert_string_equal(err.field, field);
@@ -410,40 +437,87 @@ test_json__duplicate_key_nested_names_path(void **state)
     EXPECT_OK("{\"a\":{\"x\":1},\"b\":{\"x\":1},\"c\":[{\"x\":1},{\"x\":2}]}");
 }
 
-/* {"big":{"k0":0, ... "k<n-1>":n-1, <extra> "end":0}}. */
+/* {"big":{ m members named keys[0..m-1] }}, each with value 0. */
 static size_t
-big_object(char *buf, size_t cap, int n, const char *extra)
+object_of(char *buf, size_t cap, char keys[][16], size_t m)
 {
     size_t len = (size_t)snprintf(buf, cap, "{\"big\":{");
-    for (int k = 0; k < n; k++)
-        len += (size_t)snprintf(buf + len, cap - len, "\"k%d\":%d,", k, k);
-    len += (size_t)snprintf(buf + len, cap - len, "%s\"end\":0}}", extra);
+    for (size_t k = 0; k < m; k++)
+        len += (size_t)snprintf(buf + len, cap - len, "%s\"%s\":0", k ? "," : "", keys[k]);
+    len += (size_t)snprintf(buf + len, cap - len, "}}");
     assert_true(len < cap);
     return len;
 }
 
-/* Every way find_duplicate checks an object (pairwise up to 8 members, a hash table up to 64,
- * a sort beyond), at and around each boundary. */
+/* FNV-1a, as json.c hashes keys: to build keys that all land in one probe chain. */
+static uint32_t
+fnv1a(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s != '\0'; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/*
+ * Every way find_duplicate checks an object (pairwise up to 8 members, a hash table up to 64,
+ * a sort beyond), at and around each boundary: m members exactly, the last repeating the
+ * first, or an earlier member repeating one before it while a later pair sorts first, or the
+ * same key written with an escape; with plain keys, and with keys whose hashes all collide
+ * in the table's 7 low bits (one probe chain, wrapping around the table's end).
+ */
 static void
 test_json__duplicate_key_in_large_object(void **state)
 {
     (void)state;
-    static const int sizes[] = {7, 8, 9, 20, 62, 63, 64, 65, 100};
-    char buf[4096];
-    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-        int n = sizes[i];
-        size_t len = big_object(buf, sizeof(buf), n, "");
-        expect_ok_n(buf, len);
-        /* k5 repeats before k1 does, although k1 sorts first: the first repetition is
-         * reported. */
-        len = big_object(buf, sizeof(buf), n, "\"k5\":0,\"k1\":0,");
-        expect_error_n(buf, len, "Duplicate key 'k5' in object at 'big'.", "big.k5");
-        len = big_object(buf, sizeof(buf), n, "\"end\":0,");
-        expect_error_n(buf, len, "Duplicate key 'end' in object at 'big'.", "big.end");
-        /* The same key written two ways. */
-        len = big_object(buf, sizeof(buf), n, "\"k\\u0030\":0,");
-        expect_error_n(buf, len, "Duplicate key 'k0' in object at 'big'.", "big.k0");
+    static const size_t sizes[] = {2, 3, 8, 9, 10, 63, 64, 65, 66, 100};
+    static char keys[100][16];
+    static char colliding[100][16];
+    size_t nc = 0;
+    for (unsigned v = 0; nc < 100; v++) {
+        char k[16];
+        snprintf(k, sizeof(k), "c%u", v);
+        if ((fnv1a(k) & 127) == 127)
+            memcpy(colliding[nc++], k, sizeof(k));
     }
+    char buf[4096], msg[128], field[64];
+    for (int set = 0; set < 2; set++) {
+        char(*base)[16] = set == 0 ? NULL : colliding;
+        for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+            size_t m = sizes[i];
+            for (size_t k = 0; k < m; k++) {
+                if (base != NULL)
+                    memcpy(keys[k], base[k], sizeof(keys[k]));
+                else
+                    snprintf(keys[k], sizeof(keys[k]), "k%u", (unsigned)(k % 1000));
+            }
+            expect_ok_n(buf, object_of(buf, sizeof(buf), keys, m));
+
+            char first[16];
+            memcpy(first, keys[0], sizeof(first));
+            memcpy(keys[m - 1], first, sizeof(first)); /* the last repeats the first */
+            snprintf(msg, sizeof(msg), "Duplicate key '%s' in object at 'big'.", first);
+            snprintf(field, sizeof(field), "big.%s", first);
+            expect_error_n(buf, object_of(buf, sizeof(buf), keys, m), msg, field);
+
+            if (m >= 4) {
+                /* Member 2 repeats member 1, and the last repeats member 0 (which may sort
+                 * first): the first repetition in document order is reported. */
+                char one[16];
+                memcpy(one, keys[1], sizeof(one));
+                memcpy(keys[2], one, sizeof(one));
+                snprintf(msg, sizeof(msg), "Duplicate key '%s' in object at 'big'.", one);
+                snprintf(field, sizeof(field), "big.%s", one);
+                expect_error_n(buf, object_of(buf, sizeof(buf), keys, m), msg, field);
+            }
+        }
+    }
+    /* The same key written two ways, in a hashed object. */
+    for (size_t k = 0; k < 20; k++)
+        snprintf(keys[k], sizeof(keys[k]), "k%u", (unsigned)(k % 1000));
+    snprintf(keys[19], sizeof(keys[19]), "k\\u0030");
+    expect_error_n(buf, object_of(buf, sizeof(buf), keys, 20),
+                   "Duplicate key 'k0' in object at 'big'.", "big.k0");
 }
 
 static void
@@ -617,8 +691,8 @@ test_json__allocation_failure_is_internal_and_leaks_nothing(void **state)
         alloc_countdown = nth;
         struct cp_error err;
         cJSON *root = PARSE(body, &err);
-        cJSON_Delete(root); /* with the hooks that allocated it */
-        cp_json_hooks_install();
+        cJSON_Delete(root);      /* with the hooks that allocated it */
+        cp_json_hooks_install(); /* (and restore_hooks after the test, should it fail) */
         if (root != NULL) {
             succeeded = true;
             continue;
@@ -627,6 +701,15 @@ test_json__allocation_failure_is_internal_and_leaks_nothing(void **state)
         assert_int_equal(err.code, CP_ERR_INTERNAL);
     }
     assert_true(succeeded);
+}
+
+/* After the allocation-failure test, even one that failed midway: callproof's hooks back. */
+static int
+restore_hooks(void **state)
+{
+    (void)state;
+    cp_json_hooks_install();
+    return 0;
 }
 
 /* Every node, key and string of the tree at item lies inside the arena. */
@@ -721,7 +804,8 @@ main(void)
         cmocka_unit_test(test_json__number_grammar),
         cmocka_unit_test(test_json__trailing_data_rejected),
         cmocka_unit_test(test_json__get_int),
-        cmocka_unit_test(test_json__allocation_failure_is_internal_and_leaks_nothing),
+        cmocka_unit_test_teardown(test_json__allocation_failure_is_internal_and_leaks_nothing,
+                                  restore_hooks),
         cmocka_unit_test(test_json__arena_parse_keeps_the_tree_in_the_arena),
         cmocka_unit_test(test_json__arena_parse_errors_are_the_same),
     };
