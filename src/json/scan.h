@@ -1,7 +1,8 @@
 /*
  * Many bytes at a time over JSON string text: the writer's escaper and the stored-JSON reader
  * both skip runs of bytes that need nothing, and stop at the same ones: below 0x20, '"', '\\'
- * and 0xE2 (which may start U+2028 or U+2029). 16 at a time with SSE2 (every x86-64), else 8
+ * and 0xE2 (which may start U+2028 or U+2029); the strict parser's pre-scan skips printable
+ * ASCII. 16 at a time with SSE2 (every x86-64), else 8
  * in a 64-bit word, then byte by byte.
  */
 #ifndef CP_JSON_SCAN_H
@@ -59,6 +60,43 @@ cp_json_plain_len(const unsigned char *p, size_t n)
             break;
     }
     while (i < n && !cp_json_byte_special(p[i]))
+        i++;
+    return i;
+}
+
+/*
+ * How many bytes at the start of p[0..n) are printable ASCII other than '"' and '\\' (0x20 to
+ * 0x7F): string text the strict parser (json.c) can pass over with nothing to check. It stops
+ * at a control character, a quote, a backslash, and any byte of 0x80 or more (UTF-8 to
+ * validate).
+ */
+static inline size_t
+cp_json_ascii_plain_len(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"');
+    const __m128i bslash = _mm_set1_epi8('\\');
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        /* Signed: bytes 0x80..0xFF are negative, so "less than 0x20" takes them too. */
+        __m128i hit =
+            _mm_or_si128(_mm_cmplt_epi8(v, space),
+                         _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
+        unsigned mask = (unsigned)_mm_movemask_epi8(hit);
+        if (mask != 0)
+            return i + (size_t)__builtin_ctz(mask);
+    }
+#endif
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    for (uint64_t x; i + 8 <= n; i += 8) {
+        memcpy(&x, p + i, 8);
+        uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
+        uint64_t hit = ((x - ones * 0x20) & ~x) | x | ((q - ones) & ~q) | ((bs - ones) & ~bs);
+        if ((hit & high) != 0)
+            break;
+    }
+    while (i < n && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
         i++;
     return i;
 }

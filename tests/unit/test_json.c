@@ -228,6 +228,69 @@ test_json__control_characters_rejected(void **state)
         "Invalid JSON at line 1, column 8: unexpected data after the end of the JSON value.", "");
 }
 
+/*
+ * A long string with one byte of interest at every offset from 0 to 47 (so each falls in
+ * every lane of a 16- and an 8-byte step, and in the byte-by-byte tail): a control character
+ * or a bad UTF-8 byte is found at its exact column, a valid two-byte character or an escape
+ * passes.
+ */
+static void
+test_json__long_strings_checked_at_every_offset(void **state)
+{
+    (void)state;
+    enum { N = 48 };
+    char buf[128], msg[128];
+    for (int pos = 0; pos < N; pos++) {
+        char text[N + 2];
+        memset(text, 'a', N);
+        text[N] = '\0';
+        /* {"a":" is 6 bytes: the text starts at column 7. */
+        text[pos] = '\x01';
+        int len = snprintf(buf, sizeof(buf), "{\"a\":\"%s\"}", text);
+        snprintf(msg, sizeof(msg),
+                 "Invalid JSON at line 1, column %d: control character in a string (escape it).",
+                 7 + pos);
+        expect_error_n(buf, (size_t)len, msg, "");
+
+        text[pos] = '\xff';
+        len = snprintf(buf, sizeof(buf), "{\"a\":\"%s\"}", text);
+        snprintf(msg, sizeof(msg),
+                 "Invalid JSON at line 1, column %d: the body is not valid UTF-8.", 7 + pos);
+        expect_error_n(buf, (size_t)len, msg, "");
+
+        text[pos] = '\x7f'; /* DEL: printable for JSON, no escape needed */
+        len = snprintf(buf, sizeof(buf), "{\"a\":\"%s\"}", text);
+        expect_ok_n(buf, (size_t)len);
+
+        memset(text, 'a', N + 1);
+        text[pos] = '\xc3'; /* U+00E9, two bytes */
+        text[pos + 1] = '\xa9';
+        text[N + 1] = '\0';
+        len = snprintf(buf, sizeof(buf), "{\"a\":\"%s\"}", text);
+        expect_ok_n(buf, (size_t)len);
+
+        text[pos] = '\\'; /* an escaped quote inside the text */
+        text[pos + 1] = '"';
+        len = snprintf(buf, sizeof(buf), "{\"a\":\"%s\"}", text);
+        expect_ok_n(buf, (size_t)len);
+
+        /* The text ends early at a quote: what follows is then out of place. */
+        memset(text, 'a', N);
+        text[N] = '\0';
+        text[pos] = '"';
+        len = snprintf(buf, sizeof(buf), "{\"a\":\"%s\"}", text);
+        struct cp_error err;
+        cJSON *root = parse_n(buf, (size_t)len, &err);
+        assert_null(root);
+        /* At the last offset the quote closes the string and the next '"' opens one that
+         * never closes; before it, the byte after the early quote is out of place. */
+        if (pos < N - 1) {
+            snprintf(msg, sizeof(msg), "Invalid JSON at line 1, column %d: ", 8 + pos);
+            assert_memory_equal(err.message, msg, strlen(msg));
+        }
+    }
+}
+
 static void
 test_json__invalid_utf8_rejected(void **state)
 {
@@ -790,6 +853,7 @@ main(void)
         cmocka_unit_test(test_json__lexical_errors),
         cmocka_unit_test(test_json__control_characters_rejected),
         cmocka_unit_test(test_json__invalid_utf8_rejected),
+        cmocka_unit_test(test_json__long_strings_checked_at_every_offset),
         cmocka_unit_test(test_json__utf8_valid_boundaries),
         cmocka_unit_test(test_json__bom_rejected),
         cmocka_unit_test(test_json__nul_escape_rejected),
