@@ -799,8 +799,8 @@ walk(const cJSON *item, struct trail *t, struct cp_error *err)
     return CP_OK;
 }
 
-static cJSON *
-parse_object(const char *buf, size_t len, struct cp_error *out_err)
+cJSON *
+cp_json_parse_object(const char *buf, size_t len, struct cp_error *out_err)
 {
     CP_ASSERT(buf != NULL || len == 0);
 
@@ -859,18 +859,12 @@ parse_object(const char *buf, size_t len, struct cp_error *out_err)
 }
 
 cJSON *
-cp_json_parse_object(const char *buf, size_t len, struct cp_error *out_err)
-{
-    return parse_object(buf, len, out_err);
-}
-
-cJSON *
 cp_json_parse_object_in(struct cp_arena *arena, const char *buf, size_t len,
                         struct cp_error *out_err)
 {
     CP_ASSERT(arena != NULL && parse_arena == NULL);
     parse_arena = arena;
-    cJSON *root = parse_object(buf, len, out_err);
+    cJSON *root = cp_json_parse_object(buf, len, out_err);
     parse_arena = NULL;
     return root;
 }

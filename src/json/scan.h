@@ -22,17 +22,32 @@ cp_json_byte_special(unsigned char c)
     return c < 0x20 || c == '"' || c == '\\' || c == 0xe2;
 }
 
+#define CP_JSON_WORD_ONES UINT64_C(0x0101010101010101)
+#define CP_JSON_WORD_HIGH UINT64_C(0x8080808080808080)
+
+/* The "has a byte less than c" (c <= 0x80) and "has a byte equal to c" tests on the 8 bytes of
+ * x: the result, masked with CP_JSON_WORD_HIGH, is nonzero exactly when one byte is (it does
+ * not say which). */
+static inline uint64_t
+cp_json_word_below(uint64_t x, unsigned char c)
+{
+    return (x - CP_JSON_WORD_ONES * c) & ~x;
+}
+
+static inline uint64_t
+cp_json_word_eq(uint64_t x, unsigned char c)
+{
+    return cp_json_word_below(x ^ (CP_JSON_WORD_ONES * c), 1);
+}
+
 /* Whether one of the 8 bytes in x is below 0x20, '"', '\\' or 0xE2 (which may start U+2028 or
- * U+2029): the "has a byte less than n" and "has a zero byte" tests, exact about whether any
- * byte does (not about which). */
+ * U+2029). */
 static inline bool
 cp_json_word_special(uint64_t x)
 {
-    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
-    uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\'), e2 = x ^ (ones * 0xe2);
-    uint64_t hit =
-        ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((bs - ones) & ~bs) | ((e2 - ones) & ~e2);
-    return (hit & high) != 0;
+    uint64_t hit = cp_json_word_below(x, 0x20) | cp_json_word_eq(x, '"') |
+                   cp_json_word_eq(x, '\\') | cp_json_word_eq(x, 0xe2);
+    return (hit & CP_JSON_WORD_HIGH) != 0;
 }
 
 /* How many bytes at the start of p[0..n) are plain (none of the four above). */
@@ -88,12 +103,12 @@ cp_json_ascii_plain_len(const unsigned char *p, size_t n)
             return i + (size_t)__builtin_ctz(mask);
     }
 #endif
-    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
     for (uint64_t x; i + 8 <= n; i += 8) {
         memcpy(&x, p + i, 8);
-        uint64_t q = x ^ (ones * '"'), bs = x ^ (ones * '\\');
-        uint64_t hit = ((x - ones * 0x20) & ~x) | x | ((q - ones) & ~q) | ((bs - ones) & ~bs);
-        if ((hit & high) != 0)
+        /* x itself: a byte of 0x80 or more has its high bit set. */
+        uint64_t hit =
+            cp_json_word_below(x, 0x20) | x | cp_json_word_eq(x, '"') | cp_json_word_eq(x, '\\');
+        if ((hit & CP_JSON_WORD_HIGH) != 0)
             break;
     }
     while (i < n && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
