@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/time.h"
@@ -291,7 +292,7 @@ cp_log_integrator_start(struct cp_store *store, const struct cp_signer *signer,
     pthread_mutex_init(&li->lock, NULL);
     pthread_cond_init(&li->covered, NULL);
     if (!li->shared) { /* the sealer first: the hook uses it */
-        li->sealer = cp_seal_signer_start(signer);
+        li->sealer = cp_seal_signer_start(signer, sysconf(_SC_NPROCESSORS_ONLN) > 1);
         cp_store_set_log_hook(store, hook, hook_committed, li);
         return li;
     }

@@ -14,7 +14,9 @@
  * integration, and so the batch: never a checkpoint over a wrong leaf.
  *
  * Jobs are submitted and collected by whoever runs the current batch; batches run one at a
- * time (store.c), so there is one producer and one consumer.
+ * time (store.c), so there is one producer and one consumer. The consumer does not sleep while
+ * jobs are left: it signs them too, from the last one back, while the thread goes on from the
+ * front (seal_signer.c says why).
  */
 #ifndef CP_HANDLERS_SEAL_SIGNER_H
 #define CP_HANDLERS_SEAL_SIGNER_H
@@ -42,9 +44,11 @@ struct cp_seal_signed {
     struct cp_sha256 leaf_hash;
 };
 
-/* Start the signing thread ("cp-sealer") with signer (borrowed; must outlive it). */
-struct cp_seal_signer *cp_seal_signer_start(const struct cp_signer *signer);
-/* Sign what is queued, stop the thread and free. NULL ok. */
+/* Start the queue with signer (borrowed; must outlive it) and, if thread, the signing thread
+ * ("cp-sealer"). Without it (one CPU, where a thread only adds switches) the consumer signs
+ * every job in cp_seal_signer_wait. */
+struct cp_seal_signer *cp_seal_signer_start(const struct cp_signer *signer, bool thread);
+/* Stop the thread (which signs what is queued first) and free. NULL ok. */
 void cp_seal_signer_stop(struct cp_seal_signer *ss);
 
 /* Queue the signing of msg (CP_EVIDENCE_DOMAIN || the bundle's bytes: len bytes, copied) for
@@ -53,11 +57,13 @@ void cp_seal_signer_stop(struct cp_seal_signer *ss);
 bool cp_seal_signer_submit(struct cp_seal_signer *ss, const char *bundle_id, int64_t leaf_index,
                            const char *msg, size_t len);
 
-/* Wait until every job submitted is signed; their number. cp_seal_signer_job(ss, i) is the
- * i-th in submission order, valid until cp_seal_signer_reset. Jobs whose seal was rolled back
- * are among them: bundle_sign tells them apart. */
+/* Sign, with the thread, until every job submitted is signed; their number. cp_seal_signer_job(ss,
+ * i) is the i-th in submission order, valid until cp_seal_signer_reset. Jobs whose seal was rolled
+ * back are among them: bundle_sign tells them apart. */
 size_t cp_seal_signer_wait(struct cp_seal_signer *ss);
 const struct cp_seal_signed *cp_seal_signer_job(const struct cp_seal_signer *ss, size_t i);
+/* Jobs signed by the consumer in cp_seal_signer_wait since the start (the rest: by the thread). */
+uint64_t cp_seal_signer_by_producer(struct cp_seal_signer *ss);
 /* Forget every job (after cp_seal_signer_wait). */
 void cp_seal_signer_reset(struct cp_seal_signer *ss);
 

@@ -1,10 +1,11 @@
 /*
  * The sealing thread (handlers/seal_signer.h) and the log hook that stores its work
  * (handlers/log_integrator.c), with real signatures and a real SQLite store: every job comes back
- * signed over its message with its leaf hash; a full queue refuses; and in the store, seals whose
- * transaction was rolled back (a retried savepoint, an aborted job) never reach a bundle or a
- * leaf, the live ones are stored signed and logged under their own leaf hash, and a leaf left
- * without its hash fails the batch instead of being checkpointed.
+ * signed over its message with its leaf hash, whether the sealing thread or the waiting producer
+ * signed it; a full queue refuses; and in the store, seals whose transaction was rolled back (a
+ * retried savepoint, an aborted job) never reach a bundle or a leaf, the live ones are stored
+ * signed and logged under their own leaf hash, and a leaf left without its hash fails the batch
+ * instead of being checkpointed.
  */
 #include "unit.h"
 
@@ -67,12 +68,14 @@ assert_signed(const struct cp_seal_signed *j, const char *msg, size_t len)
     assert_memory_equal(inline_leaf.b, want.b, sizeof(want.b));
 }
 
-static void
-test_seal_signer__signs_every_job_in_order(void **state)
+/* Every job comes back signed over its own message, in submission order, whoever signed it:
+ * the thread from the front, the waiting producer from the back, or (thread false) the producer
+ * alone. Returns how many the producer signed. */
+static uint64_t
+signs_every_job_in_order(bool thread)
 {
-    (void)state;
     make_signer();
-    struct cp_seal_signer *ss = cp_seal_signer_start(&signer);
+    struct cp_seal_signer *ss = cp_seal_signer_start(&signer, thread);
     enum { N = 3 * CP_STORE_MAX_BATCH };
     static struct cp_buf msgs[N];
     for (size_t round = 0; round < 2; round++) { /* slots are reused after a reset */
@@ -97,7 +100,25 @@ test_seal_signer__signs_every_job_in_order(void **state)
         cp_seal_signer_reset(ss);
         assert_int_equal(cp_seal_signer_wait(ss), 0);
     }
+    uint64_t by_producer = cp_seal_signer_by_producer(ss);
+    assert_true(by_producer <= 2 * N);
     cp_seal_signer_stop(ss);
+    return by_producer;
+}
+
+static void
+test_seal_signer__signs_every_job_in_order(void **state)
+{
+    (void)state;
+    signs_every_job_in_order(true);
+}
+
+/* Without the thread, the waiting producer signs every job itself (from the back). */
+static void
+test_seal_signer__without_thread_the_producer_signs_all(void **state)
+{
+    (void)state;
+    assert_int_equal(signs_every_job_in_order(false), 2 * 3 * CP_STORE_MAX_BATCH);
 }
 
 static void
@@ -105,7 +126,7 @@ test_seal_signer__full_queue_refuses_until_reset(void **state)
 {
     (void)state;
     make_signer();
-    struct cp_seal_signer *ss = cp_seal_signer_start(&signer);
+    struct cp_seal_signer *ss = cp_seal_signer_start(&signer, true);
     struct cp_buf msg = CP_BUF_INIT;
     make_msg(&msg, 1, 100);
     for (size_t i = 0; i < CP_SEAL_SIGNER_JOBS; i++)
@@ -407,6 +428,7 @@ main(void)
     cp_crypto_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seal_signer__signs_every_job_in_order),
+        cmocka_unit_test(test_seal_signer__without_thread_the_producer_signs_all),
         cmocka_unit_test(test_seal_signer__full_queue_refuses_until_reset),
         cmocka_unit_test(test_seal_signer__hook_stores_live_seals_only),
         cmocka_unit_test(test_seal_signer__leaf_without_hash_fails_the_batch),
