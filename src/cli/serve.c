@@ -385,6 +385,11 @@ cp_cli_serve(int argc, char **argv)
                "group commit: %lld write transactions in %lld commits (%.2f per commit)",
                (long long)st.write_jobs, (long long)st.write_batches,
                (double)st.write_jobs / (double)st.write_batches);
+    if (st.ckpt_passes + st.ckpt_hard > 0)
+        cp_log(CP_LOG_INFO,
+               "WAL checkpoints: %lld passes of the checkpointing thread, %lld finished and %lld "
+               "at the WAL's limit by the writer",
+               (long long)st.ckpt_passes, (long long)st.ckpt_finishes, (long long)st.ckpt_hard);
     cp_store_close(store);
     if (lock_fd >= 0)
         close(lock_fd);

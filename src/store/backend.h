@@ -16,6 +16,11 @@ struct cp_store_backend {
     void (*conn_close)(struct cp_store_conn *c);
     /* Give back the memory an idle connection keeps for speed (page cache); NULL: none. */
     void (*conn_trim)(struct cp_store_conn *c);
+    /* c is now the connection every write batch runs on (the writer thread's), until it is
+     * closed: SQLite moves its checkpoints to a thread of its own (sqlite/ckpt.h). NULL: none. */
+    void (*conn_writer)(struct cp_store_conn *c);
+    /* The backend's own counters into *out (NULL: none). */
+    void (*stats)(void *state, struct cp_store_stats *out);
 };
 
 extern const struct cp_store_backend cp_store_sqlite_backend;

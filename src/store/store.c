@@ -212,6 +212,8 @@ writer_conn(struct cp_store *s)
     if (s->writer == NULL) {
         struct cp_error err;
         s->writer = open_conn(s, &err);
+        if (s->writer != NULL && s->has_writer && s->backend->conn_writer != NULL)
+            s->backend->conn_writer(s->writer);
     }
     return s->writer;
 }
@@ -568,6 +570,10 @@ cp_store_start_writer(struct cp_store *s, struct cp_error *out_err)
     CP_ASSERT(!s->has_writer && s->wq_head == NULL);
     int rc = pthread_create(&s->writer_thread, NULL, writer_main, s);
     s->has_writer = rc == 0;
+    /* A batch connection opened by earlier leaders becomes the writer thread's (the queue is
+     * empty: no batch runs on it). */
+    if (s->has_writer && s->writer != NULL && s->backend->conn_writer != NULL)
+        s->backend->conn_writer(s->writer);
     pthread_mutex_unlock(&s->wq_lock);
     if (rc != 0)
         cp_error_set(out_err, CP_ERR_INTERNAL, NULL, "Cannot start the store's writer thread: %s",
@@ -614,6 +620,8 @@ cp_store_stats(struct cp_store *s, struct cp_store_stats *out)
     pthread_mutex_lock(&s->wq_lock);
     *out = s->stats;
     pthread_mutex_unlock(&s->wq_lock);
+    if (s->backend->stats != NULL)
+        s->backend->stats(s->state, out);
 }
 
 /* A read inside the transaction cp_store_run_keep left open, which it then ends. A SOFT

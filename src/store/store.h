@@ -497,6 +497,9 @@ struct cp_store_stats {
     int64_t write_jobs;    /* write transaction functions run to completion (any result) */
     int64_t write_batches; /* transactions they ran in: jobs / batches = the mean batch size */
     int queued;            /* write jobs queued or running right now */
+    /* SQLite with the writer thread: WAL checkpoints (sqlite/ckpt.h) by the checkpointing
+     * thread's passes, and by the writer itself to finish one or at the WAL's hard limit. */
+    int64_t ckpt_passes, ckpt_finishes, ckpt_hard;
 };
 void cp_store_stats(struct cp_store *s, struct cp_store_stats *out);
 

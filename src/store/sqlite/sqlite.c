@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "store/backend.h"
+#include "store/sqlite/ckpt.h"
 #include "store/sqlite/migrations.h"
 #include "store/sqlite/plan.h"
 #include "store/sqlite/walbuf.h"
@@ -300,6 +301,7 @@ static const char *const stmt_sql[ST__COUNT] = {
  * meet the busy timeout. */
 struct sq_state {
     char *path;
+    struct cp_sqlite_ckpt *ckpt; /* the writer's checkpoints (sq_conn_writer), or NULL */
 };
 
 /* Filters of call_list, as bits: one cached statement per combination. */
@@ -588,6 +590,7 @@ static void
 sq_close(void *state)
 {
     struct sq_state *st = state;
+    cp_sqlite_ckpt_stop(st->ckpt);
     free(st->path);
     free(st);
 }
@@ -613,6 +616,37 @@ static void
 sq_conn_trim(struct cp_store_conn *cc)
 {
     sqlite3_db_release_memory(sq(cc)->db);
+}
+
+/* The writer's checkpoints go to a thread of their own (sqlite/ckpt.h), on a connection of its
+ * own; if that cannot be opened, the writer keeps SQLite's automatic checkpoint. */
+static void
+sq_conn_writer(struct cp_store_conn *cc)
+{
+    struct sq_conn *c = sq(cc);
+    if (c->st->ckpt != NULL)
+        return;
+    struct cp_error err;
+    sqlite3 *own = open_db(c->st->path, &err);
+    if (own == NULL) {
+        cp_log(CP_LOG_WARN, "sqlite: no checkpointing thread (%s); the writer checkpoints",
+               err.message);
+        return;
+    }
+    c->st->ckpt = cp_sqlite_ckpt_start(c->db, own);
+}
+
+static void
+sq_stats(void *state, struct cp_store_stats *out)
+{
+    struct sq_state *st = state;
+    if (st->ckpt == NULL)
+        return;
+    struct cp_sqlite_ckpt_stats k;
+    cp_sqlite_ckpt_stats(st->ckpt, &k);
+    out->ckpt_passes = k.passes;
+    out->ckpt_finishes = k.finishes;
+    out->ckpt_hard = k.hard;
 }
 
 static void
@@ -2260,4 +2294,6 @@ const struct cp_store_backend cp_store_sqlite_backend = {
     .conn_open = sq_conn_open,
     .conn_close = sq_conn_close,
     .conn_trim = sq_conn_trim,
+    .conn_writer = sq_conn_writer,
+    .stats = sq_stats,
 };
