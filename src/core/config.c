@@ -51,7 +51,8 @@ static const struct setting settings[] = {
      "config file of `key = value` lines with these same names"},
     STR(log_level, "info", "debug, info, warn or error"),
     INT(threads, 0, 256, "0",
-        "HTTP worker threads (0 = four per CPU core; creates and post-calls hand their write to "
+        "HTTP worker threads (0 = four per CPU it may use; creates and post-calls hand their write "
+        "to "
         "the store's writer thread, which commits concurrent writes together)"),
     INT(max_body_bytes, 1024, 1LL << 30, "1048576", "largest JSON request body; larger -> 413"),
     INT(max_url_bytes, 256, 65536, "8192", "longest request URL (path and query); longer -> 414"),
@@ -263,8 +264,7 @@ cp_config_finish(struct cp_config *c, char *err, size_t n)
     }
     cp_log_set_level((enum cp_log_level)cp_log_level_parse(c->log_level));
     if (c->threads == 0) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        c->threads = cores > 0 ? 4 * cores : 4;
+        c->threads = 4 * cp_cpu_count();
     }
     if (c->database[0] == '\0') {
         if ((size_t)snprintf(c->database, sizeof(c->database), "%s/callproof.db", c->data_dir) >=

@@ -45,5 +45,8 @@ bool cp_hex_decode(const char *in, size_t n_chars, uint8_t *out);
 /* Parse all of s as a decimal integer (strtoll's syntax) within [lo, hi] into *out; false (and
  * *out untouched) otherwise. For settings, not for untrusted wire input. */
 bool cp_parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out);
+/* CPUs this process may run on (its affinity mask, as `taskset` or a container's cpuset set
+ * it; else the online CPUs); at least 1. */
+int cp_cpu_count(void);
 
 #endif

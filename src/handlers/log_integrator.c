@@ -11,7 +11,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "core/log.h"
 #include "core/time.h"
@@ -292,7 +291,7 @@ cp_log_integrator_start(struct cp_store *store, const struct cp_signer *signer,
     pthread_mutex_init(&li->lock, NULL);
     pthread_cond_init(&li->covered, NULL);
     if (!li->shared) { /* the sealer first: the hook uses it */
-        li->sealer = cp_seal_signer_start(signer, sysconf(_SC_NPROCESSORS_ONLN) > 1);
+        li->sealer = cp_seal_signer_start(signer, cp_cpu_count() > 1);
         cp_store_set_log_hook(store, hook, hook_committed, li);
         return li;
     }

@@ -33,13 +33,13 @@ struct cp_seal_signer {
     pthread_t thread;
     bool has_thread;
     pthread_mutex_t lock;
-    pthread_cond_t work;  /* submitted grew, or stop */
-    pthread_cond_t idle;  /* signed reached submitted */
-    size_t submitted;     /* slots published */
-    size_t front;         /* slots below it are the thread's */
-    size_t back;          /* slots from it are the waiting producer's (CP_SEAL_SIGNER_JOBS: none) */
-    size_t signed_jobs;   /* slots signed, by either */
-    uint64_t by_producer; /* jobs the producer signed, since the start */
+    pthread_cond_t work; /* submitted grew, or stop */
+    pthread_cond_t idle; /* signed_jobs reached submitted */
+    size_t submitted;    /* slots published */
+    size_t front;        /* slots below it are the thread's */
+    size_t back;         /* slots from it are the waiting producer's (CP_SEAL_SIGNER_JOBS: none) */
+    size_t signed_jobs;  /* slots signed, by either */
+    uint64_t by_producer, by_thread; /* jobs each signed, since the start */
     bool stop;
     struct slot slots[CP_SEAL_SIGNER_JOBS];
 };
@@ -70,6 +70,7 @@ run(void *arg)
             pthread_mutex_unlock(&ss->lock);
             cp_seal_signer_sign(ss->signer, s->msg, s->len, s->pub.signature, &s->pub.leaf_hash);
             pthread_mutex_lock(&ss->lock);
+            ss->by_thread++;
             if (++ss->signed_jobs == ss->submitted)
                 pthread_cond_signal(&ss->idle);
         } else if (ss->stop) {
@@ -168,9 +169,13 @@ cp_seal_signer_wait(struct cp_seal_signer *ss)
             ss->signed_jobs++;
             ss->by_producer++;
         } else {
+            CP_ASSERT(ss->has_thread); /* without it every slot is the producer's */
             pthread_cond_wait(&ss->idle, &ss->lock);
         }
     }
+    /* All signed: the thread may take the next submitted slot even without a reset. */
+    ss->front = ss->submitted;
+    ss->back = CP_SEAL_SIGNER_JOBS;
     size_t n = ss->submitted;
     pthread_mutex_unlock(&ss->lock);
     return n;
@@ -183,13 +188,13 @@ cp_seal_signer_job(const struct cp_seal_signer *ss, size_t i)
     return &ss->slots[i].pub;
 }
 
-uint64_t
-cp_seal_signer_by_producer(struct cp_seal_signer *ss)
+void
+cp_seal_signer_counts(struct cp_seal_signer *ss, uint64_t *out_by_producer, uint64_t *out_by_thread)
 {
     pthread_mutex_lock(&ss->lock);
-    uint64_t n = ss->by_producer;
+    *out_by_producer = ss->by_producer;
+    *out_by_thread = ss->by_thread;
     pthread_mutex_unlock(&ss->lock);
-    return n;
 }
 
 void

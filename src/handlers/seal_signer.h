@@ -48,7 +48,8 @@ struct cp_seal_signed {
  * ("cp-sealer"). Without it (one CPU, where a thread only adds switches) the consumer signs
  * every job in cp_seal_signer_wait. */
 struct cp_seal_signer *cp_seal_signer_start(const struct cp_signer *signer, bool thread);
-/* Stop the thread (which signs what is queued first) and free. NULL ok. */
+/* Stop the thread and free. Jobs not yet collected by cp_seal_signer_wait are dropped (the
+ * thread may still sign some first). NULL ok. */
 void cp_seal_signer_stop(struct cp_seal_signer *ss);
 
 /* Queue the signing of msg (CP_EVIDENCE_DOMAIN || the bundle's bytes: len bytes, copied) for
@@ -62,8 +63,10 @@ bool cp_seal_signer_submit(struct cp_seal_signer *ss, const char *bundle_id, int
  * back are among them: bundle_sign tells them apart. */
 size_t cp_seal_signer_wait(struct cp_seal_signer *ss);
 const struct cp_seal_signed *cp_seal_signer_job(const struct cp_seal_signer *ss, size_t i);
-/* Jobs signed by the consumer in cp_seal_signer_wait since the start (the rest: by the thread). */
-uint64_t cp_seal_signer_by_producer(struct cp_seal_signer *ss);
+/* How many jobs, since the start, the consumer signed in cp_seal_signer_wait and how many the
+ * thread signed. */
+void cp_seal_signer_counts(struct cp_seal_signer *ss, uint64_t *out_by_producer,
+                           uint64_t *out_by_thread);
 /* Forget every job (after cp_seal_signer_wait). */
 void cp_seal_signer_reset(struct cp_seal_signer *ss);
 

@@ -619,9 +619,9 @@ cp_store_stats(struct cp_store *s, struct cp_store_stats *out)
 {
     pthread_mutex_lock(&s->wq_lock);
     *out = s->stats;
-    pthread_mutex_unlock(&s->wq_lock);
-    if (s->backend->stats != NULL)
+    if (s->backend->stats != NULL) /* under the lock: the writer's first batch sets it up */
         s->backend->stats(s->state, out);
+    pthread_mutex_unlock(&s->wq_lock);
 }
 
 /* A read inside the transaction cp_store_run_keep left open, which it then ends. A SOFT

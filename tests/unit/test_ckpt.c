@@ -169,6 +169,7 @@ test_ckpt__thread_checkpoints_and_the_writer_finishes(void **state)
         cp_sqlite_ckpt_stats(k, &st);
     }
     assert_int_equal(st.passes_done, 1);
+    assert_true(st.pass_frames > 0); /* it copied what the reader's snapshot allowed */
     exec_ok(r, "COMMIT");
     /* The next commit finishes it; the one after writes at the WAL's start. */
     commit_rows(w, 10, &next_id);
@@ -209,9 +210,10 @@ test_ckpt__steady_writer_stays_bounded(void **state)
     cp_sqlite_ckpt_stats(k, &st);
     cp_sqlite_ckpt_stop(k);
     assert_true(st.passes >= 2);
-    /* Each pass was finished by the writer, or the WAL started over right after it (when no
-     * commit came while it ran). */
-    assert_true(st.finishes + st.hard + st.restarted >= st.passes - 1);
+    assert_true(st.pass_frames > 0);
+    /* The writer commits while a pass runs (each of its commits is a flush; a pass copies
+     * thousands of frames and flushes twice), so it has finished one at least. */
+    assert_true(st.finishes >= 1);
     assert_true(largest <= (long)(CP_SQLITE_CKPT_HARD_FRAMES + 400) * (4096 + 24) + 32);
     sqlite3 *r = open_conn();
     assert_rows(r, next_id);

@@ -70,7 +70,9 @@ assert_signed(const struct cp_seal_signed *j, const char *msg, size_t len)
 
 /* Every job comes back signed over its own message, in submission order, whoever signed it:
  * the thread from the front, the waiting producer from the back, or (thread false) the producer
- * alone. Returns how many the producer signed. */
+ * alone. With the thread, each round waits (up to 10 s) until the thread has signed one of its
+ * jobs, so both sides sign in every round; the counts add up to the jobs. Returns how many the
+ * producer signed. */
 static uint64_t
 signs_every_job_in_order(bool thread)
 {
@@ -78,6 +80,7 @@ signs_every_job_in_order(bool thread)
     struct cp_seal_signer *ss = cp_seal_signer_start(&signer, thread);
     enum { N = 3 * CP_STORE_MAX_BATCH };
     static struct cp_buf msgs[N];
+    uint64_t by_producer = 0, by_thread = 0;
     for (size_t round = 0; round < 2; round++) { /* slots are reused after a reset */
         for (size_t i = 0; i < N; i++) {
             msgs[i] = (struct cp_buf)CP_BUF_INIT;
@@ -86,6 +89,11 @@ signs_every_job_in_order(bool thread)
             char id[CP_BUNDLE_ID_LEN + 1];
             snprintf(id, sizeof(id), "ev_%032zu", i);
             assert_true(cp_seal_signer_submit(ss, id, (int64_t)(i + 7), msgs[i].data, msgs[i].len));
+        }
+        uint64_t thread_before = by_thread;
+        for (int t = 0; thread && t < 10000 && by_thread == thread_before; t++) {
+            usleep(1000);
+            cp_seal_signer_counts(ss, &by_producer, &by_thread);
         }
         assert_int_equal(cp_seal_signer_wait(ss), N);
         for (size_t i = 0; i < N; i++) {
@@ -97,11 +105,16 @@ signs_every_job_in_order(bool thread)
             assert_signed(j, msgs[i].data, msgs[i].len);
             cp_buf_free(&msgs[i]);
         }
+        cp_seal_signer_counts(ss, &by_producer, &by_thread);
+        assert_int_equal(by_producer + by_thread, (round + 1) * N);
+        if (thread)
+            assert_true(by_thread > thread_before);
+        else
+            assert_int_equal(by_thread, 0);
         cp_seal_signer_reset(ss);
+        /* A wait with nothing queued (and no reset after it) leaves the thread its slots. */
         assert_int_equal(cp_seal_signer_wait(ss), 0);
     }
-    uint64_t by_producer = cp_seal_signer_by_producer(ss);
-    assert_true(by_producer <= 2 * N);
     cp_seal_signer_stop(ss);
     return by_producer;
 }

@@ -100,6 +100,7 @@ run(void *arg)
         (void)checkpoint(k->own, "main", &frames, &copied);
         pthread_mutex_lock(&k->lock);
         k->stats.passes_done++;
+        k->stats.pass_frames += copied > 0 ? copied : 0;
         k->backfilled = copied;
         k->pass_done = true; /* even after an error: the writer's own checkpoint goes on */
         k->busy = false;
@@ -134,6 +135,7 @@ cp_sqlite_ckpt_stop(struct cp_sqlite_ckpt *k)
     k->stop = true;
     k->busy = false;
     pthread_cond_signal(&k->work);
+    pthread_cond_broadcast(&k->idle);
     pthread_mutex_unlock(&k->lock);
     pthread_join(k->thread, NULL);
     sqlite3_close(k->own);

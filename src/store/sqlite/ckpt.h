@@ -29,6 +29,7 @@ struct cp_sqlite_ckpt;
 struct cp_sqlite_ckpt_stats {
     int64_t passes;      /* the thread's passes, asked for */
     int64_t passes_done; /* ended */
+    int64_t pass_frames; /* the WAL's frames copied when each pass ended, summed */
     int64_t finishes;    /* the writer's own checkpoints after a pass */
     int64_t hard;        /* the writer's own checkpoints at CP_SQLITE_CKPT_HARD_FRAMES */
     int64_t restarted;   /* commits that found the WAL started over */
@@ -37,12 +38,15 @@ struct cp_sqlite_ckpt_stats {
 /*
  * Take over writer's checkpoints (its WAL hook replaces SQLite's automatic checkpoint) and
  * start the thread, which owns own (another connection to the same database, closed by
- * cp_sqlite_ckpt_stop). writer must be used by one thread at a time, and stay open until
- * cp_sqlite_ckpt_stop or until it is closed without another commit.
+ * cp_sqlite_ckpt_stop). Call it from the thread that uses writer, or while none does; writer
+ * must be used by one thread at a time. Ends the process if no thread can be started.
  */
 struct cp_sqlite_ckpt *cp_sqlite_ckpt_start(sqlite3 *writer, sqlite3 *own);
-/* Stop the thread (after its current pass) and close its connection. NULL ok. */
+/* Stop the thread (after its current pass) and close its connection. The writer's hook still
+ * points here: call it once the writer is closed (the store closes its connections first).
+ * NULL ok. */
 void cp_sqlite_ckpt_stop(struct cp_sqlite_ckpt *k);
+/* The counters since the start, from any thread. */
 void cp_sqlite_ckpt_stats(struct cp_sqlite_ckpt *k, struct cp_sqlite_ckpt_stats *out);
 
 #endif

@@ -590,7 +590,7 @@ static void
 sq_close(void *state)
 {
     struct sq_state *st = state;
-    cp_sqlite_ckpt_stop(st->ckpt);
+    cp_sqlite_ckpt_stop(st->ckpt); /* the store closed the writer connection, its hook's user */
     free(st->path);
     free(st);
 }
