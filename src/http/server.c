@@ -530,6 +530,10 @@ on_request(void *cls, struct MHD_Connection *con, const char *url, const char *m
         return queue_reply(con, cr, true);
     if (cr->req.route->stream != NULL) {
         cr->req.route->stream->finish(&cr->req, &cr->rep);
+        /* Before the reply leaves, as for every other request: a client that sends the same
+         * Idempotency-Key again as soon as it has the answer must find it released (it found
+         * a 409 "in progress" in a CI run when the release waited for on_completed). */
+        cp_http_complete(&cr->req, &cr->rep);
         return queue_reply(con, cr, false);
     }
     if (cr->body.len > 0) {
