@@ -40,7 +40,7 @@ $(2)/obj/%.o: src/%.c $$(HDRS) Makefile
 $(2)/callproof: $$($(1)OBJS) $(2)/obj/main.o
 	@echo "  LINK    $$@"
 	@$$(CC) $(3) -o $$@ $$^ $$(PKG_LIBS) -lpthread -lm
-$(2)/unit/%: tests/unit/%.c $$($(1)OBJS) tests/unit/unit.h
+$(2)/unit/%: tests/unit/%.c $$($(1)OBJS) tests/unit/unit.h tests/unit/sqlite_file.h
 	@mkdir -p $$(dir $$@)
 	@echo "  LINK    $$@"
 	@$$(CC) $$(CPPFLAGS_ALL) -Itests/unit $$(WARN) $(3) -o $$@ $$< $$($(1)OBJS) $$(PKG_LIBS) -lcmocka -lpthread -lm

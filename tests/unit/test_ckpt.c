@@ -5,7 +5,7 @@
  * the WAL starts over; under a steady writer it stays under the hard limit; and every row is
  * there, intact, for a reader of its own.
  */
-#include "unit.h"
+#include "sqlite_file.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -16,44 +16,6 @@
 
 #include "store/sqlite/ckpt.h"
 #include "store/sqlite/walbuf.h"
-
-static char dir[64];
-static char db_path[96];
-static char wal_path[112];
-
-static int
-setup(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/cp_ckpt_XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    snprintf(db_path, sizeof(db_path), "%s/t.db", dir);
-    snprintf(wal_path, sizeof(wal_path), "%s-wal", db_path);
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    (void)state;
-    const char *suffix[] = {"", "-wal", "-shm"};
-    char p[128];
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(p, sizeof(p), "%s%s", db_path, suffix[i]);
-        unlink(p);
-    }
-    rmdir(dir);
-    return 0;
-}
-
-static void
-exec_ok(sqlite3 *db, const char *sql)
-{
-    char *msg = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK)
-        fail_msg("%s: %s", sql, msg ? msg : sqlite3_errstr(rc));
-}
 
 /* A connection as the store opens one: through its VFS, WAL, synchronous=FULL, SQLite's own
  * checkpoint at the store's limit (which the writer, whose hook replaces it, must never run). */

@@ -4,7 +4,7 @@
  * rollbacks, a failed write that fails the commit and keeps the last committed state, and the
  * point of it all: a commit's frames go to the file in a handful of writes, not two per page.
  */
-#include "unit.h"
+#include "sqlite_file.h"
 
 #include <signal.h>
 #include <sqlite3.h>
@@ -15,42 +15,6 @@
 #include <unistd.h>
 
 #include "store/sqlite/walbuf.h"
-
-static char dir[64];
-static char db_path[96];
-
-static int
-setup(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof(dir), "/tmp/cp_walbuf_XXXXXX");
-    assert_non_null(mkdtemp(dir));
-    snprintf(db_path, sizeof(db_path), "%s/t.db", dir);
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    (void)state;
-    const char *suffix[] = {"", "-wal", "-shm"};
-    char p[128];
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(p, sizeof(p), "%s%s", db_path, suffix[i]);
-        unlink(p);
-    }
-    rmdir(dir);
-    return 0;
-}
-
-static void
-exec_ok(sqlite3 *db, const char *sql)
-{
-    char *msg = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK)
-        fail_msg("%s: %s", sql, msg ? msg : sqlite3_errstr(rc));
-}
 
 /* A connection as the store opens one (WAL, synchronous=FULL), through the VFS or not. */
 static sqlite3 *
