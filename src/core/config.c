@@ -52,8 +52,7 @@ static const struct setting settings[] = {
     STR(log_level, "info", "debug, info, warn or error"),
     INT(threads, 0, 256, "0",
         "HTTP worker threads (0 = four per CPU it may use; creates and post-calls hand their write "
-        "to "
-        "the store's writer thread, which commits concurrent writes together)"),
+        "to the store's writer thread, which commits concurrent writes together)"),
     INT(max_body_bytes, 1024, 1LL << 30, "1048576", "largest JSON request body; larger -> 413"),
     INT(max_url_bytes, 256, 65536, "8192", "longest request URL (path and query); longer -> 414"),
     INT(max_header_bytes, 1024, 1048576, "16384",

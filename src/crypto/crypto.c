@@ -85,7 +85,7 @@ cp_crypto_sha256_final(struct cp_sha256_ctx *ctx, struct cp_sha256 *out)
 bool
 cp_crypto_sha256_eq(const struct cp_sha256 *a, const struct cp_sha256 *b)
 {
-    return sodium_memcmp(a->b, b->b, sizeof(a->b)) == 0;
+    return cp_crypto_bytes_eq(a->b, b->b, sizeof(a->b));
 }
 
 bool

@@ -204,6 +204,15 @@ cp_store_inject_faults(struct cp_store *s)
     pthread_mutex_unlock(&s->wq_lock);
 }
 
+/* The batch connection, once both it and the writer thread exist, is the writer thread's:
+ * tell the backend (wq_lock held, no batch running on it). */
+static void
+hand_to_writer(struct cp_store *s)
+{
+    if (s->writer != NULL && s->has_writer && s->backend->conn_writer != NULL)
+        s->backend->conn_writer(s->writer);
+}
+
 /* The batch connection, opened on first use by a leader (so only by one thread at a time).
  * NULL if it cannot be opened: the leader then runs the batch on its own connection. */
 static struct cp_store_conn *
@@ -212,8 +221,7 @@ writer_conn(struct cp_store *s)
     if (s->writer == NULL) {
         struct cp_error err;
         s->writer = open_conn(s, &err);
-        if (s->writer != NULL && s->has_writer && s->backend->conn_writer != NULL)
-            s->backend->conn_writer(s->writer);
+        hand_to_writer(s);
     }
     return s->writer;
 }
@@ -570,10 +578,7 @@ cp_store_start_writer(struct cp_store *s, struct cp_error *out_err)
     CP_ASSERT(!s->has_writer && s->wq_head == NULL);
     int rc = pthread_create(&s->writer_thread, NULL, writer_main, s);
     s->has_writer = rc == 0;
-    /* A batch connection opened by earlier leaders becomes the writer thread's (the queue is
-     * empty: no batch runs on it). */
-    if (s->has_writer && s->writer != NULL && s->backend->conn_writer != NULL)
-        s->backend->conn_writer(s->writer);
+    hand_to_writer(s); /* a batch connection opened by earlier leaders (the queue is empty) */
     pthread_mutex_unlock(&s->wq_lock);
     if (rc != 0)
         cp_error_set(out_err, CP_ERR_INTERNAL, NULL, "Cannot start the store's writer thread: %s",

@@ -36,19 +36,17 @@ struct cp_sqlite_ckpt {
     struct cp_sqlite_ckpt_stats stats;
 };
 
-/* A PASSIVE checkpoint: the WAL's frames, and how many of them are copied now (not the ones
- * written since it began, nor any an older reader still needs). SQLITE_BUSY (another connection
- * checkpoints) is not an error. */
+/* A PASSIVE checkpoint; how many of the WAL's frames are copied now (not the ones written
+ * since it began, nor any an older reader still needs), 0 if none or on failure. SQLITE_BUSY
+ * (another connection checkpoints) is not an error. */
 static int
-checkpoint(sqlite3 *db, const char *name, int *out_frames, int *out_copied)
+checkpoint(sqlite3 *db, const char *name)
 {
     int frames = 0, copied = 0;
     int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
         cp_log(CP_LOG_WARN, "sqlite: checkpoint: %s", sqlite3_errmsg(db));
-    *out_frames = frames;
-    *out_copied = copied;
-    return rc;
+    return copied > 0 ? copied : 0;
 }
 
 static int
@@ -56,10 +54,8 @@ wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
     struct cp_sqlite_ckpt *k = arg;
     pthread_mutex_lock(&k->lock);
-    if (k->pass_done && frames < k->backfilled) { /* started over since: nothing to finish */
+    if (k->pass_done && frames < k->backfilled) /* started over since: nothing to finish */
         k->pass_done = false;
-        k->stats.restarted++;
-    }
     bool hard = frames >= CP_SQLITE_CKPT_HARD_FRAMES, finish = k->pass_done || hard;
     if (finish) {
         while (k->busy)
@@ -75,10 +71,8 @@ wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
         pthread_cond_signal(&k->work);
     }
     pthread_mutex_unlock(&k->lock);
-    if (finish) {
-        int n = 0, copied = 0;
-        (void)checkpoint(db, name, &n, &copied);
-    }
+    if (finish)
+        (void)checkpoint(db, name);
     return SQLITE_OK;
 }
 
@@ -91,16 +85,15 @@ run(void *arg)
     for (;;) {
         if (k->stop)
             break;
-        if (!k->busy || k->pass_done) {
+        if (!k->busy) { /* (a pass is asked for only when none is done: see wal_hook) */
             pthread_cond_wait(&k->work, &k->lock);
             continue;
         }
         pthread_mutex_unlock(&k->lock);
-        int frames = 0, copied = 0;
-        (void)checkpoint(k->own, "main", &frames, &copied);
+        int copied = checkpoint(k->own, "main");
         pthread_mutex_lock(&k->lock);
         k->stats.passes_done++;
-        k->stats.pass_frames += copied > 0 ? copied : 0;
+        k->stats.pass_frames += copied;
         k->backfilled = copied;
         k->pass_done = true; /* even after an error: the writer's own checkpoint goes on */
         k->busy = false;

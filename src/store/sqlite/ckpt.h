@@ -32,7 +32,6 @@ struct cp_sqlite_ckpt_stats {
     int64_t pass_frames; /* the WAL's frames copied when each pass ended, summed */
     int64_t finishes;    /* the writer's own checkpoints after a pass */
     int64_t hard;        /* the writer's own checkpoints at CP_SQLITE_CKPT_HARD_FRAMES */
-    int64_t restarted;   /* commits that found the WAL started over */
 };
 
 /*
